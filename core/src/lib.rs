@@ -1,0 +1,30 @@
+//! Sans-IO core of the 3CX WebClient bridge.
+//!
+//! Nothing here touches a socket, a timer or a browser API: bytes and clock readings go
+//! in, and what the shell must do comes out (CALL_EVENTs to send, command frames to put
+//! on the WebClient socket, customer records to open). The same code runs natively (tests,
+//! the `replay` command, benchmarks) and as WebAssembly in the extension.
+//!
+//! - [`schema`]: the 3CX messages (one place for every field number).
+//! - [`frame`]: decoding WebClient frames, encoding command frames.
+//! - [`tracker`]: legs grouped into calls; CALL_EVENTs from state transitions.
+//! - [`connector`]: connector protocol v1 messages.
+//! - [`command`]: DIAL/DROP validation and confirmation.
+//! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
+//! - [`privacy`]: masking numbers and names for logs.
+
+pub mod command;
+pub mod connector;
+pub mod frame;
+pub mod privacy;
+pub mod schema;
+pub mod screenpop;
+pub mod sse;
+pub mod testkit;
+pub mod tracker;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use connector::{CallEvent, CallState, Direction, EndReason};
+pub use tracker::CallTracker;
