@@ -88,16 +88,20 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// Whether two numbers name the same line: equal digits, or one ends with the other with
-/// at least 6 digits in common ("+49 89 1234567" and "0891234567"), as the connector's own
-/// suffix matching does.
+/// Whether two numbers name the same line: equal digits, or, once the shorter one loses
+/// its trunk prefix zeros, one ends with the other with at least 6 digits in common
+/// ("+49 89 1234567" and "089 1234567"), like the connector's own suffix matching.
 pub fn same_number(a: &str, b: &str) -> bool {
     let (a, b) = (digits(a), digits(b));
     if a.is_empty() || b.is_empty() {
         return false;
     }
+    if a == b {
+        return true;
+    }
     let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
-    short == long || (short.len() >= 6 && long.ends_with(short.as_str()))
+    let short = short.trim_start_matches('0');
+    short.len() >= 6 && long.ends_with(short)
 }
 
 /// A command sent as a frame, waiting for the PBX to show it took effect.

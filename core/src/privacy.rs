@@ -7,12 +7,12 @@ pub fn mask_number(number: &str) -> String {
     if chars.len() <= 4 {
         return "*".repeat(chars.len());
     }
-    let mut out = String::with_capacity(chars.len());
-    for (i, c) in chars.iter().enumerate() {
-        let keep = i < 3 && (*c == '+' || i < 2) || i + 2 >= chars.len();
-        out.push(if keep { *c } else { '*' });
-    }
-    out
+    let head = if chars[0] == '+' { 3 } else { 2 };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < head || i + 2 >= chars.len() { *c } else { '*' })
+        .collect()
 }
 
 /// Initials only: "Max Mustermann" becomes "M. M.".
