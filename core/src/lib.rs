@@ -10,12 +10,14 @@
 //! - [`tracker`]: legs grouped into calls; CALL_EVENTs from state transitions.
 //! - [`connector`]: connector protocol v1 messages.
 //! - [`command`]: DIAL/DROP validation and confirmation.
+//! - [`link`]: the connector outbox (nothing lost across restarts) and port search.
 //! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
 //! - [`privacy`]: masking numbers and names for logs.
 
 pub mod command;
 pub mod connector;
 pub mod frame;
+pub mod link;
 pub mod privacy;
 pub mod schema;
 pub mod screenpop;

@@ -295,3 +295,69 @@ impl Default for EventStream {
 pub fn parse_open_customer(data: &str, agent: &str) -> Result<JsValue, JsError> {
     screenpop::parse_open_customer(data, agent).map(|p| to_js(&p)).map_err(|e| JsError::new(&e.to_string()))
 }
+
+/// The connector link's outbox, held by the offscreen document for the life of the
+/// browser session.
+#[wasm_bindgen]
+pub struct Link {
+    outbox: crate::link::Outbox,
+    /// Highest event sequence number accepted from the service worker: a resend after a
+    /// worker restart is recognised and not queued twice.
+    last_seq: u64,
+}
+
+#[wasm_bindgen]
+impl Link {
+    #[wasm_bindgen(constructor)]
+    pub fn new(max_queued: usize) -> Link {
+        Link { outbox: crate::link::Outbox::new(max_queued), last_seq: 0 }
+    }
+
+    /// A CALL_EVENT text numbered `seq` by the service worker. Returns the texts to send now.
+    /// Throws on a text that is not a CALL_EVENT.
+    pub fn push(&mut self, seq: f64, event_json: &str) -> Result<Vec<String>, JsError> {
+        let seq = ms(seq);
+        if seq <= self.last_seq {
+            return Ok(Vec::new());
+        }
+        let ev: connector::CallEvent =
+            serde_json::from_str(event_json).map_err(|e| JsError::new(&format!("not a CALL_EVENT: {e}")))?;
+        self.last_seq = seq;
+        Ok(self.outbox.push(ev))
+    }
+
+    #[wasm_bindgen(js_name = lastSeq)]
+    pub fn last_seq(&self) -> f64 {
+        self.last_seq as f64
+    }
+
+    #[wasm_bindgen(js_name = sessionStarted)]
+    pub fn session_started(&mut self) -> Vec<String> {
+        self.outbox.session_started()
+    }
+
+    #[wasm_bindgen(js_name = sessionEnded)]
+    pub fn session_ended(&mut self) {
+        self.outbox.session_ended()
+    }
+
+    pub fn queued(&self) -> usize {
+        self.outbox.len()
+    }
+
+    pub fn dropped(&self) -> f64 {
+        self.outbox.dropped() as f64
+    }
+}
+
+/// `{first: [ports], rest: [ports]}`: probe `first` in order, then `rest` in parallel.
+#[wasm_bindgen(js_name = probePlan)]
+pub fn probe_plan(extension: &str, configured: u16, last_good: u16) -> JsValue {
+    let (first, rest) = crate::link::probe_plan(extension, configured, last_good);
+    #[derive(Serialize)]
+    struct Plan {
+        first: Vec<u16>,
+        rest: Vec<u16>,
+    }
+    to_js(&Plan { first, rest })
+}

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The PestRoutes event stream: the parser under every chunking, and openCustomer checks.
 
 use cti_core::screenpop::{parse_open_customer, ScreenPopError};

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Frame decoding against hostile input: unknown fields of every wire type at every
 //! level, frames cut at every byte offset, and random bytes.
 

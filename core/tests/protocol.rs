@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Connector protocol v1 encoding and parsing, and DIAL/DROP commands.
 
 mod common;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The `replay` command, run as a real process.
 
 use std::io::Write;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Call tracking: the mapping table of spec/3cx-webclient.md, the connector guide's
 //! console traces, multi-leg calls, reconciliation, duplicates, transfers, interleaving,
 //! expiry, resync and restore; plus invariants over random traffic.

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the unpacked extension into dist/ (load it from chrome://extensions with
+# "Load unpacked"). Installs the Rust wasm target, wasm-bindgen-cli and npm tools first
+# when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/tools.sh
+
+ensure_rust_target
+ensure_wasm_bindgen
+ensure_npm
+
+log "compiling the core to WebAssembly"
+cargo build --quiet --release --lib --target wasm32-unknown-unknown -p cti-core
+raw=target/wasm32-unknown-unknown/release/cti_core.wasm
+
+rm -rf dist
+mkdir -p dist/wasm
+wasm-bindgen --target web --no-typescript --out-dir dist/wasm --out-name cti_core "$raw"
+bindgen_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
+# binaryen from npm (Debian's wasm-opt 108 breaks the externref table).
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    dist/wasm/cti_core_bg.wasm -o dist/wasm/cti_core_bg.wasm
+cp manifest.json dist/
+cp -r extension/. dist/
+
+opt_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
+log "wasm size: $opt_size bytes optimised (wasm-opt -Oz), $bindgen_size bytes before"
+log "extension ready to load unpacked: $(pwd)/dist"

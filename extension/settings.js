@@ -1,0 +1,81 @@
+// Settings: chrome.storage.local under the keys the two earlier extensions used (so an
+// upgrade keeps its values), overridden by the administrator's Chrome policy
+// (chrome.storage.managed). Classic script: usable as a content script and importable
+// from modules; it defines globalThis.CtiSettings.
+globalThis.CtiSettings = (() => {
+  'use strict';
+  const DEFAULTS = Object.freeze({
+    extensionNumber: '',
+    bridgePort: 0,
+    dialDelay: 750,
+    dialMethod: 'auto',
+    debugLogging: false,
+    webclientOrigins: [],
+    serverAddress: '',
+    sharedSecret: '',
+    pestroutesUrl: '',
+  });
+
+  function origin(s) {
+    try {
+      const u = new URL(String(s).trim());
+      return (u.protocol === 'https:' || u.protocol === 'http:') ? u.origin : undefined;
+    } catch (_) {
+      return undefined;
+    }
+  }
+
+  // A stored value of the wrong shape is ignored (the default applies), never trusted.
+  function clean(key, v) {
+    switch (key) {
+      case 'extensionNumber': {
+        const s = v === undefined || v === null ? '' : String(v).trim();
+        return /^[0-9]{0,10}$/.test(s) ? s : undefined;
+      }
+      case 'bridgePort': {
+        const n = Number(v || 0);
+        return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+      }
+      case 'dialDelay': {
+        const n = Number(v);
+        return Number.isFinite(n) && n >= 0 && n <= 5000 ? Math.round(n) : undefined;
+      }
+      case 'dialMethod':
+        return ['auto', 'protobuf', 'tel'].includes(v) ? v : undefined;
+      case 'debugLogging':
+        return typeof v === 'boolean' ? v : undefined;
+      case 'webclientOrigins': {
+        const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\s,]+/) : null;
+        if (!list) return undefined;
+        return list.filter((s) => String(s).trim()).map(origin).filter(Boolean);
+      }
+      case 'serverAddress':
+      case 'sharedSecret':
+      case 'pestroutesUrl':
+        return typeof v === 'string' && v.length <= 512 ? v.trim() : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  async function load() {
+    const [local, managed] = await Promise.all([
+      chrome.storage.local.get(null),
+      chrome.storage.managed ? chrome.storage.managed.get(null).catch(() => ({})) : {},
+    ]);
+    const values = { ...DEFAULTS };
+    const managedKeys = [];
+    for (const key of Object.keys(DEFAULTS)) {
+      const l = clean(key, local[key]);
+      if (l !== undefined && local[key] !== undefined) values[key] = l;
+      const m = clean(key, managed[key]);
+      if (m !== undefined && managed[key] !== undefined) {
+        values[key] = m;
+        managedKeys.push(key);
+      }
+    }
+    return { values, managedKeys };
+  }
+
+  return { DEFAULTS, clean, load, origin };
+})();
