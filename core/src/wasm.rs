@@ -155,12 +155,6 @@ impl Core {
         Ok(frame)
     }
 
-    /// The validated dial string (for the `tel:` fallback), or throws.
-    #[wasm_bindgen(js_name = dialString)]
-    pub fn dial_string(number: &str) -> Result<String, JsError> {
-        DialString::parse(number).map(|d| d.as_str().to_owned()).map_err(|e| JsError::new(&format!("number refused: {e}")))
-    }
-
     /// RequestDropCall for the call's own leg (absent id: the most recent active call).
     /// Returns `{callId, frame}`; throws when there is no such call.
     #[wasm_bindgen(js_name = dropCall)]
@@ -202,6 +196,12 @@ impl Core {
             .collect();
         out.active_calls = self.tracker.active_calls();
     }
+}
+
+/// The validated dial string (digits, `+`, `*`, `#`), or throws with the reason.
+#[wasm_bindgen(js_name = dialString)]
+pub fn dial_string(number: &str) -> Result<String, JsError> {
+    DialString::parse(number).map(|d| d.as_str().to_owned()).map_err(|e| JsError::new(&format!("number refused: {e}")))
 }
 
 /// The HELLO text for a new connector socket.

@@ -1,0 +1,87 @@
+// A simulated 3CX–DATEV connector (spec/connector-v1.md) on loopback: answers the `OK`
+// probe, serves one WebSocket client at a time, requires HELLO first and answers
+// HELLO_ACK with its port, keeps per-call state (drops an event whose state equals the
+// last one, drops `ended` for a call it never saw) and forgets it all on close. It records
+// every message it receives, in order.
+'use strict';
+const http = require('node:http');
+const { WebSocketServer } = require('ws');
+
+class Connector {
+  constructor({ port, ackHello = true } = {}) {
+    this.port = port;
+    this.ackHello = ackHello;
+    this.received = [];   // every JSON message, in order, across sessions
+    this.accepted = [];   // CALL_EVENTs it would pass on to DATEV
+    this.log = [];        // what the real connector would log
+    this.sessions = 0;
+    this.probes = 0;
+    this.client = null;
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => {
+      this.probes++;
+      res.writeHead(200, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end('OK');
+    });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+    this.server.on('upgrade', (req, sock, head) => {
+      if (this.client) { this.log.push('second client refused'); sock.destroy(); return; }
+      this.wss.handleUpgrade(req, sock, head, (ws) => this.onClient(ws));
+    });
+    await new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', resolve);
+    });
+    return this;
+  }
+
+  onClient(ws) {
+    this.client = ws;
+    this.sessions++;
+    let hello = false;
+    const state = new Map();
+    ws.on('message', (data, isBinary) => {
+      let m;
+      try { m = JSON.parse(String(data)); } catch (_) { this.log.push('not JSON'); return; }
+      this.received.push(m);
+      const type = String(m.type || '').toUpperCase();
+      if (type === 'HELLO') {
+        hello = true;
+        if (this.ackHello) ws.send(JSON.stringify({ v: 1, type: 'HELLO_ACK', bridgeVersion: 'sim-1.0', extension: m.extension, port: this.port, ready: true }));
+        return;
+      }
+      if (type !== 'CALL_EVENT') { this.log.push(`unknown type ${m.type}`); return; }
+      if (!hello) { this.log.push('CALL_EVENT before HELLO'); return; }
+      const id = String(m.call.id), st = String(m.call.state).toLowerCase();
+      if (state.get(id) === st) { this.log.push(`duplicate ${st} for ${id}`); return; }
+      if (st === 'ended' && !state.has(id)) { this.log.push(`ended for unknown call ${id}`); return; }
+      state.set(id, st);
+      this.accepted.push(m);
+    });
+    ws.on('close', () => { if (this.client === ws) this.client = null; });
+  }
+
+  /** CALL_EVENTs received, as "id state direction number" strings. */
+  events(list = this.received) {
+    return list.filter((m) => m.type === 'CALL_EVENT').map((m) => `${m.call.id} ${m.call.state} ${m.call.direction} ${m.call.remoteNumber}`);
+  }
+
+  hellos() { return this.received.filter((m) => m.type === 'HELLO'); }
+
+  send(obj) {
+    if (!this.client) throw new Error('no client');
+    this.client.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  async stop() {
+    if (this.client) this.client.terminate();
+    this.client = null;
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+module.exports = { Connector };

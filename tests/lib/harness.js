@@ -1,0 +1,93 @@
+// Real Chromium (Debian's) with the real unpacked extension from dist/, driven by
+// Playwright. Every server in the tests binds to 127.0.0.1 and is stopped by the test.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const DIST = path.resolve(__dirname, '..', '..', 'dist');
+
+async function launch() {
+  if (!fs.existsSync(path.join(DIST, 'manifest.json'))) throw new Error('dist/ is missing: run ./build.sh');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cti-e2e-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', `--disable-extensions-except=${DIST}`, `--load-extension=${DIST}`,
+      '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+  const sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 10000 }));
+  const extensionId = new URL(sw.url()).host;
+  const logs = [];
+  const h = {
+    context, extensionId, logs,
+    /** The current service worker (a new one after a restart). */
+    async worker() {
+      for (let i = 0; i < 100; i++) {
+        const w = context.serviceWorkers().find((x) => x.url().startsWith(`chrome-extension://${extensionId}/`));
+        if (w) return w;
+        await sleep(50);
+      }
+      throw new Error('no service worker');
+    },
+    async settings(values) {
+      const w = await h.worker();
+      await w.evaluate((v) => chrome.storage.local.set(v), values);
+    },
+    /** Stops the extension's service worker through CDP, as Chrome does when idle. */
+    async stopWorker() {
+      const page = context.pages()[0] || (await context.newPage());
+      const cdp = await context.newCDPSession(page);
+      const { targetInfos } = await cdp.send('Target.getTargets');
+      const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
+      if (!target) throw new Error('service worker target not found');
+      await cdp.send('Target.closeTarget', { targetId: target.targetId });
+      await cdp.detach();
+      await waitFor(async () => !(await workerTargets(context, extensionId)), 5000, 'worker stopped');
+    },
+    async workerRunning() { return workerTargets(context, extensionId); },
+    async openWebClient(pbx) {
+      const page = await context.newPage();
+      page.on('console', (m) => logs.push(`page: ${m.text()}`));
+      await page.goto(`${pbx.origin}/webclient/`);
+      await waitFor(() => pbx.connected > 0, 5000, 'WebClient socket');
+      return page;
+    },
+    async popup() {
+      const page = await context.newPage();
+      await page.goto(`chrome-extension://${extensionId}/popup.html`);
+      return page;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+async function workerTargets(context, extensionId) {
+  const page = context.pages()[0] || (await context.newPage());
+  const cdp = await context.newCDPSession(page);
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  await cdp.detach();
+  return targetInfos.some((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(fn, timeout = 5000, what = 'condition') {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+module.exports = { launch, waitFor, sleep, DIST };
