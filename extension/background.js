@@ -405,10 +405,17 @@ chrome.storage.onChanged.addListener((changes, area) => {
   });
 });
 
+// A closed WebClient tab takes its calls with it: end them in DATEV now, since nothing
+// more will ever be heard of them.
 chrome.tabs.onRemoved.addListener((tabId) => serial(async () => {
   if (!S.tabs[tabId]) return;
-  S.tabs[tabId].open = false;
-  await chrome.storage.session.set({ tabs: S.tabs });
+  const core = S.cores.get(tabId);
+  if (core) handleOutput(tabId, () => core.endAll(Date.now()));
+  S.cores.delete(tabId);
+  delete S.tabs[tabId];
+  await chrome.storage.session.remove(`core:${tabId}`);
+  await saveTab(tabId);
+  deliver();
 }));
 
 chrome.alarms.onAlarm.addListener((a) => { if (a.name === 'timeout') serial(onTimeout); });

@@ -23,6 +23,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // Hang up whatever the test left, so the next test's connector hears only its own calls.
+  pbx.hangUpAll();
+  await sleep(200);
   await page.close();
   await pbx.stop();
   await conn.stop();
@@ -49,4 +52,230 @@ test('inbound answered', async () => {
   await sleep(300);
   assert.deepEqual(conn.events(), ['7 offered inbound +49891111111', '7 connected inbound +49891111111', '7 ended inbound +49891111111']);
   assert.equal(conn.received.filter((m) => m.type === 'CALL_EVENT')[2].call.reason, 'hangup');
+});
+
+const evs = (list) => conn.events(list);
+async function settle(n, what) {
+  await waitFor(() => evs().length >= n, 8000, what || `${n} events`);
+  await sleep(300); // nothing more may follow
+}
+
+test('inbound missed', async () => {
+  pbx.legs18([ring(30, 8, '+49892222222')]);
+  await sleep(100);
+  pbx.legs18([{ action: 4, id: 30 }]);
+  await settle(2);
+  assert.deepEqual(evs(), ['8 offered inbound +49892222222', '8 ended inbound +49892222222']);
+  assert.equal(conn.received.at(-1).call.reason, 'unknown');
+});
+
+test('outbound answered and outbound unanswered', async () => {
+  pbx.legs18([{ action: 2, id: 40, callId: 11, state: P.State.Dialing, incoming: false, callerId: '+49893333333' }]);
+  await sleep(100);
+  pbx.legs18([{ action: 3, id: 40, state: P.State.Ringing }]);
+  await sleep(100);
+  pbx.legs18([{ action: 3, id: 40, state: P.State.Connected }]);
+  await sleep(100);
+  pbx.legs18([{ action: 4, id: 40 }]);
+  pbx.legs18([{ action: 2, id: 41, callId: 12, state: P.State.Dialing, incoming: false, callerId: '+49894444444' }]);
+  await sleep(100);
+  pbx.legs18([{ action: 4, id: 41 }]);
+  await settle(6);
+  assert.deepEqual(evs(), [
+    '11 dialing outbound +49893333333', '11 ringing outbound +49893333333', '11 connected outbound +49893333333', '11 ended outbound +49893333333',
+    '12 dialing outbound +49894444444', '12 ended outbound +49894444444',
+  ]);
+  const ends = conn.received.filter((m) => m.call && m.call.state === 'ended').map((m) => m.call.reason);
+  assert.deepEqual(ends, ['hangup', 'unknown']);
+});
+
+test('a three-leg queue call is one call that ends with its last leg', async () => {
+  pbx.legs18([ring(28, 7, '+4930111'), ring(29, 7, '+4930111'), ring(30, 7, '+4930111')].map((l) => ({ ...l, action: 1 })));
+  await sleep(100);
+  pbx.legs18([{ action: 3, id: 29, state: P.State.Connected }]);
+  pbx.legs18([{ action: 4, id: 28 }, { action: 4, id: 30 }]);
+  await sleep(300);
+  assert.deepEqual(evs(), ['7 offered inbound +4930111', '7 connected inbound +4930111'], 'still talking after two legs went');
+  pbx.legs18([{ action: 4, id: 29 }]);
+  await settle(3);
+  assert.deepEqual(evs(), ['7 offered inbound +4930111', '7 connected inbound +4930111', '7 ended inbound +4930111']);
+});
+
+test('two calls at once', async () => {
+  pbx.legs18([ring(50, 20, '+4940111')]);
+  pbx.legs18([{ action: 2, id: 51, callId: 21, state: P.State.Dialing, incoming: false, callerId: '+4940222' }]);
+  pbx.legs18([{ action: 3, id: 50, state: P.State.Connected }]);
+  pbx.legs18([{ action: 3, id: 51, state: P.State.Connected }]);
+  pbx.legs18([{ action: 4, id: 51 }]);
+  pbx.legs18([{ action: 4, id: 50 }]);
+  await settle(6);
+  assert.deepEqual(evs(), [
+    '20 offered inbound +4940111', '21 dialing outbound +4940222', '20 connected inbound +4940111',
+    '21 connected outbound +4940222', '21 ended outbound +4940222', '20 ended inbound +4940111',
+  ]);
+});
+
+test('DIAL accepted by the PBX', async () => {
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49 89 555-0100', context: { syncId: 'datev-1' } });
+  await settle(1, 'the dialled call');
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall), [{ destination: '+49895550100', enableCallControl: true }]);
+  assert.deepEqual(evs(), ['90 dialing outbound +49895550100']);
+  await sleep(3000); // past the confirmation window: no fallback
+  assert.deepEqual(pbx.pageDials, []);
+});
+
+test('DIAL ignored by the PBX is completed by the tel: fallback', async () => {
+  pbx.honourCommands = false;
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49895550111' });
+  await settle(1, 'the call dialled through the WebClient dialog');
+  assert.equal(pbx.commands.length, 1, 'the frame was tried first');
+  assert.deepEqual(pbx.pageDials, ['+49895550111']);
+  assert.deepEqual(evs(), ['90 dialing outbound +49895550111']);
+});
+
+test('DROP ends the call through its own leg', async () => {
+  pbx.legs18([ring(60, 30, '+4960111'), ring(61, 30, '+4960111')]);
+  pbx.legs18([{ action: 3, id: 61, state: P.State.Connected }]);
+  await settle(2);
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DROP', callId: '30' });
+  await settle(3);
+  assert.deepEqual(pbx.commands.map((c) => c.dropCall), [{ localConnectionId: 61, isLocal: true, actionIfRinging: 0 }]);
+  // The other leg still exists on the PBX: the call is not over until it goes.
+  assert.deepEqual(evs(), ['30 offered inbound +4960111', '30 connected inbound +4960111']);
+  pbx.legs18([{ action: 4, id: 60 }]);
+  await settle(3);
+  assert.deepEqual(evs().at(-1), '30 ended inbound +4960111');
+});
+
+test('connector restarted in mid-call: the call is announced again and ends in DATEV', async () => {
+  pbx.legs18([ring(70, 40, '+4970111')]);
+  pbx.legs18([{ action: 3, id: 70, state: P.State.Connected }]);
+  await settle(2);
+  await conn.stop();
+  pbx.legs18([ring(71, 41, '+4970222')]); // rings while the connector is away
+  await sleep(500);
+  conn = await new Connector({ port: PORT }).start();
+  await waitFor(() => conn.hellos().length > 0, 40000, 'reconnect');
+  await settle(3);
+  assert.equal(conn.received[0].type, 'HELLO');
+  assert.deepEqual(evs(), ['40 offered inbound +4970111', '40 connected inbound +4970111', '41 offered inbound +4970222']);
+  pbx.legs18([{ action: 4, id: 70 }, { action: 4, id: 71 }]);
+  await settle(5);
+  assert.deepEqual(evs().slice(3), ['40 ended inbound +4970111', '41 ended inbound +4970222']);
+  assert.deepEqual(conn.log, []);
+});
+
+test('a call that ends while the connector is away still reaches DATEV complete', async () => {
+  await conn.stop();
+  pbx.legs18([ring(72, 42, '+4970333')]);
+  pbx.legs18([{ action: 3, id: 72, state: P.State.Connected }]);
+  pbx.legs18([{ action: 4, id: 72 }]);
+  await sleep(300);
+  conn = await new Connector({ port: PORT }).start();
+  await settle(3);
+  assert.deepEqual(evs(), ['42 offered inbound +4970333', '42 connected inbound +4970333', '42 ended inbound +4970333']);
+  assert.deepEqual(conn.log, [], 'nothing dropped by the connector');
+});
+
+test('service worker stopped in mid-call: no event lost, duplicated or reordered', async () => {
+  pbx.legs18([ring(80, 50, '+4980111')]);
+  await settle(1);
+  await h.stopWorker();
+  pbx.legs18([{ action: 3, id: 80, state: P.State.Connected }]);
+  await settle(2);
+  await h.stopWorker();
+  pbx.legs18([{ action: 4, id: 80 }]);
+  await settle(3);
+  assert.deepEqual(evs(), ['50 offered inbound +4980111', '50 connected inbound +4980111', '50 ended inbound +4980111']);
+  assert.equal(conn.sessions, 1, 'the connector link itself never dropped');
+});
+
+test('service worker stopped while idle: a DIAL still dials', async () => {
+  await h.stopWorker();
+  await sleep(1000);
+  assert.equal(await h.workerRunning(), false);
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0891234' });
+  await settle(1, 'the dialled call');
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891234']);
+});
+
+test('forged frames from page scripts and other origins are ignored', async () => {
+  const forged = Array.from(P.extensionInfo({ list18: { action: 3, items: [ring(90, 99, '+4999999')] } }));
+  // A page script imitating the content script's port hand-over, and posting frames.
+  await page.evaluate((bytes) => {
+    const ch = new MessageChannel();
+    window.postMessage({ __ctiBridgePort: true }, '*', [ch.port2]);
+    const buf = Uint8Array.from(bytes).buffer;
+    ch.port1.postMessage({ t: 'frame', socket: 1, ts: Date.now(), buf });
+    window.postMessage({ t: 'frame', socket: 1, ts: Date.now(), buf }, '*');
+    window.postMessage({ type: 'frame', pageId: 'x', seq: 1, bytes: Uint8Array.from(bytes) }, '*');
+  }, forged);
+  // Another origin (localhost instead of 127.0.0.1) opening the WebClient socket itself.
+  const other = await h.context.newPage();
+  await other.goto(`http://localhost:${pbx.port}/other`);
+  await other.evaluate(() => new Promise((r) => { const ws = new WebSocket(`ws://${location.host}/ws/webclient?x=1`); ws.binaryType = 'arraybuffer'; ws.onopen = r; }));
+  const framesBefore = await page.evaluate(() => window.__received);
+  pbx.legs18([ring(91, 98, '+4998888')]);
+  await settle(1);
+  await waitFor(async () => (await page.evaluate(() => window.__received)) > framesBefore, 3000, 'the page got the frame too');
+  await other.close();
+  assert.deepEqual(evs(), ['98 offered inbound +4998888'], 'only the real frame, once');
+  pbx.legs18([{ action: 4, id: 91 }]);
+  await settle(2);
+});
+
+test('malformed frames and malformed connector messages change nothing', async () => {
+  const good = P.extensionInfo({ list18: { action: 3, items: [ring(95, 60, '+4995111')] } });
+  pbx.send(Uint8Array.from([0xff, 0xff, 0xff]));
+  pbx.send(good.subarray(0, good.length - 3));          // truncated
+  pbx.send(Uint8Array.from([]));
+  pbx.send(P.otherFrame(227, 2000));
+  pbx.send(good);
+  await settle(1);
+  assert.deepEqual(evs(), ['60 offered inbound +4995111']);
+  for (const bad of [
+    '{not json', '[]', JSON.stringify({ v: 2, type: 'COMMAND', cmd: 'DIAL', number: '1' }),
+    JSON.stringify({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '089;DROP' }),
+    JSON.stringify({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '' }),
+    JSON.stringify({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '1'.repeat(200) }),
+    JSON.stringify({ v: 1, type: 'COMMAND', cmd: 'REBOOT' }),
+    JSON.stringify({ v: 1, type: 'COMMAND', cmd: 'DROP', callId: 'no-such-call' }),
+    JSON.stringify({ v: 1, type: 'HELLO_ACK', port: 99999 }),
+  ]) {
+    conn.send(bad);
+    await sleep(1100); // stay under the rate limit: each message gets its own chance
+  }
+  assert.deepEqual(pbx.commands, [], 'nothing dialled or dropped');
+  assert.equal(conn.sessions, 1, 'the link stayed up');
+  pbx.legs18([{ action: 3, id: 95, state: P.State.Connected }]);
+  await settle(2);
+  pbx.legs18([{ action: 4, id: 95 }]);
+  await settle(3);
+  assert.deepEqual(evs(), ['60 offered inbound +4995111', '60 connected inbound +4995111', '60 ended inbound +4995111']);
+});
+
+test('commands faster than a person, or with no WebClient tab, are refused', async () => {
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0891111' });
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0892222' });
+  await settle(1);
+  await sleep(500);
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891111']);
+  await page.close();
+  await sleep(1200);
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
+  await sleep(1500);
+  assert.equal(pbx.commands.length, 1);
+  page = await h.openWebClient(pbx); // for afterEach
+});
+
+test('popup shows the WebClient, the connector state and the calls', async () => {
+  pbx.legs18([ring(97, 70, '+4997111')]);
+  await settle(1);
+  const popup = await h.popup();
+  await waitFor(async () => (await popup.textContent('#connector .value')).includes(`connected on port ${PORT}, HELLO acknowledged`), 5000, 'connector row');
+  assert.match(await popup.textContent('#webclient .value'), new RegExp(`extension ${EXT}`));
+  assert.match(await popup.textContent('#calls'), /\+4997111 · offered/);
+  await popup.close();
+  pbx.legs18([{ action: 4, id: 97 }]);
+  await settle(2);
 });

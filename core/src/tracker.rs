@@ -299,6 +299,17 @@ impl CallTracker {
         events
     }
 
+    /// The WebClient tab is gone (closed, or its page navigated away): nothing more will be
+    /// heard of its calls, so every call in progress ends now.
+    pub fn end_all(&mut self, now_ms: u64) -> Vec<CallEvent> {
+        let mut events = Vec::new();
+        while !self.calls.is_empty() {
+            self.end_call(0, now_ms, &mut events);
+        }
+        self.legs.clear();
+        events
+    }
+
     // ---- internals -----------------------------------------------------------------
 
     fn apply_extension_info(&mut self, info: MyExtensionInfo, now_ms: u64, out: &mut FrameOutcome) {

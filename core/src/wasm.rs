@@ -130,6 +130,16 @@ impl Core {
         to_js(&out)
     }
 
+    /// The tab is gone: every call in progress ends.
+    #[wasm_bindgen(js_name = endAll)]
+    pub fn end_all(&mut self, now_ms: f64) -> JsValue {
+        let now = ms(now_ms);
+        let events = self.tracker.end_all(now);
+        let mut out = Output::default();
+        self.settle(events, now, &mut out);
+        to_js(&out)
+    }
+
     /// When `handleTimeout` should next run, in ms since the epoch (or undefined).
     #[wasm_bindgen(js_name = pollTimeout)]
     pub fn poll_timeout(&self) -> Option<f64> {

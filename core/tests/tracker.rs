@@ -375,6 +375,18 @@ fn a_restored_tracker_carries_on_exactly() {
     }
 }
 
+#[test]
+fn end_all_ends_every_call_in_progress_once() {
+    let mut t = tracker();
+    run(&mut t, &[
+        (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 31, 8, RINGING, true, "2")])),
+        (2, frame18(vec![leg(INSERTED, 40, 9, 0, false, "3")])),
+    ]);
+    assert_eq!(brief(&t.end_all(5)), ["7 ended in hangup", "8 ended in unknown"]);
+    assert!(t.end_all(6).is_empty());
+    assert_eq!(t.active_calls(), 0);
+}
+
 // ---- invariants over random traffic ---------------------------------------------------
 
 /// Order in which states may appear for one call.

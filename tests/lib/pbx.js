@@ -118,6 +118,12 @@ class Pbx {
     this.send(proto.extensionInfo({ list18: { action: 3, items } }));
   }
 
+  /** Deletes every leg the PBX knows of. */
+  hangUpAll() {
+    const items = [...this.legs.keys()].map((id) => ({ action: 4, id }));
+    if (items.length) this.legs18(items);
+  }
+
   async stop() {
     for (const ws of this.clients) ws.terminate();
     this.wss.close();

@@ -1,0 +1,104 @@
+// The popup: what works and what does not, at a glance, and the settings.
+const $ = (sel) => document.querySelector(sel);
+
+function row(id, cls, text) {
+  const el = $(`#${id}`);
+  el.className = `row ${cls}`;
+  el.querySelector('.value').textContent = text;
+}
+
+// What each connector state means to an operator.
+function connectorText(link) {
+  switch (link.state) {
+    case 'ready': return ['ok', `connected on port ${link.port}, HELLO acknowledged`];
+    case 'connected': case 'connecting': return ['busy', `connecting on port ${link.port}…`];
+    case 'searching': return ['busy', 'searching for the connector…'];
+    case 'waiting': return ['busy', 'waiting for the WebClient (extension number)'];
+    default: return ['bad', 'off'];
+  }
+}
+
+function streamText(s) {
+  switch (s && s.state) {
+    case 'connected': return ['ok', `connected as agent ${s.agent}`];
+    case 'connecting': return ['busy', 'connecting…'];
+    case 'forbidden': return ['bad', 'forbidden: check the secret'];
+    case 'badRequest': return ['bad', 'refused: check the extension number'];
+    case 'unreachable': return ['bad', 'server unreachable'];
+    case 'unconfigured': return ['', 'not configured'];
+    default: return ['', 'off'];
+  }
+}
+
+function list(id, items, render) {
+  const ul = $(`#${id}`);
+  ul.replaceChildren();
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'none';
+    ul.append(li);
+  }
+  for (const it of items) {
+    const li = document.createElement('li');
+    li.textContent = render(it);
+    ul.append(li);
+  }
+}
+
+async function refresh() {
+  let st;
+  try {
+    st = await chrome.runtime.sendMessage({ type: 'popupStatus' });
+  } catch (e) {
+    row('connector', 'bad', 'extension not responding');
+    return;
+  }
+  row('webclient', st.webclient ? 'ok' : 'bad',
+    st.webclient ? `tab found, extension ${st.webclient.extension || '(unknown)'}` : 'no WebClient tab open');
+  const [cls, text] = connectorText(st.link || {});
+  row('connector', cls, text + (st.link && st.link.queued ? ` · ${st.link.queued} events held` : ''));
+  const [scls, stext] = streamText(st.stream);
+  row('stream', scls, stext);
+  list('calls', st.calls, (c) => `${c.direction === 'inbound' ? '⬅' : '➡'} ${c.number || 'unknown number'}${c.name ? ` (${c.name})` : ''} · ${c.state}`);
+  list('pops', st.screenPops || [], (p) => `${new Date(p.at).toLocaleTimeString()} · ${p.term || '—'} · ${p.outcome}`);
+}
+
+async function loadForm() {
+  const { values, managedKeys } = await CtiSettings.load();
+  const form = $('#settings');
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    const v = values[el.name];
+    if (el.type === 'checkbox') el.checked = !!v;
+    else if (el.name === 'webclientOrigins') el.value = v.join(' ');
+    else if (el.name === 'sharedSecret') { el.value = ''; el.placeholder = v ? 'saved (hidden)' : ''; }
+    else el.value = v === 0 && el.name === 'bridgePort' ? '' : v;
+    el.disabled = managedKeys.includes(el.name);
+  }
+  $('#managed-note').hidden = !managedKeys.length;
+}
+
+$('#settings').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const out = {};
+  const bad = [];
+  for (const el of e.target.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.name === 'sharedSecret' && el.value === '') continue; // keep the saved secret
+    const raw = el.type === 'checkbox' ? el.checked : el.value;
+    const v = CtiSettings.clean(el.name, raw);
+    if (v === undefined) bad.push(el.name); else out[el.name] = v;
+  }
+  if (bad.length) {
+    $('#saved').textContent = `not saved: check ${bad.join(', ')}`;
+    return;
+  }
+  await chrome.storage.local.set(out);
+  $('#saved').textContent = 'saved';
+  loadForm();
+});
+
+loadForm();
+refresh();
+setInterval(refresh, 1000);
