@@ -362,8 +362,11 @@ function popupStatus() {
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   if (!msg || typeof msg !== 'object' || sender.id !== chrome.runtime.id) return undefined;
   if (msg.target === 'offscreen') return undefined;
-  const tabId = sender.tab && sender.tab.id;
-  if (tabId !== undefined && ['frame', 'webclient', 'socketClosed'].includes(msg.type)) {
+  // Content scripts speak for a web page; extension pages (popup, offscreen) have our URL,
+  // even when the popup is opened in a tab.
+  const fromPage = !!sender.tab && !String(sender.url).startsWith(chrome.runtime.getURL(''));
+  const tabId = fromPage ? sender.tab.id : undefined;
+  if (fromPage && ['frame', 'webclient', 'socketClosed'].includes(msg.type)) {
     if (typeof msg.pageId !== 'string' || !Number.isInteger(msg.seq)) return undefined;
     if (msg.type === 'frame' && !(msg.bytes instanceof Uint8Array)) {
       log(`tab ${tabId}: frame that is not bytes ignored`);
@@ -373,7 +376,7 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
     serial(() => onWebClient(tabId, msg)).then(() => reply({ ok: true }), (e) => { log('frame handling failed:', e.message); reply({ ok: false }); });
     return true;
   }
-  if (sender.tab) return undefined; // content scripts may send nothing else
+  if (fromPage) return undefined; // content scripts may send nothing else
   if (msg.target === 'background' && msg.type === 'command') {
     serial(() => onCommand(msg.command)).then(() => reply({ ok: true }), (e) => { log('command failed:', e.message); reply({ ok: true }); });
     return true;

@@ -136,15 +136,13 @@ test('DIAL ignored by the PBX is completed by the tel: fallback', async () => {
 test('DROP ends the call through its own leg', async () => {
   pbx.legs18([ring(60, 30, '+4960111'), ring(61, 30, '+4960111')]);
   pbx.legs18([{ action: 3, id: 61, state: P.State.Connected }]);
+  pbx.legs18([{ action: 4, id: 60 }]); // the queue stops ringing the other phone
   await settle(2);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DROP', callId: '30' });
   await settle(3);
   assert.deepEqual(pbx.commands.map((c) => c.dropCall), [{ localConnectionId: 61, isLocal: true, actionIfRinging: 0 }]);
-  // The other leg still exists on the PBX: the call is not over until it goes.
-  assert.deepEqual(evs(), ['30 offered inbound +4960111', '30 connected inbound +4960111']);
-  pbx.legs18([{ action: 4, id: 60 }]);
-  await settle(3);
-  assert.deepEqual(evs().at(-1), '30 ended inbound +4960111');
+  assert.deepEqual(evs(), ['30 offered inbound +4960111', '30 connected inbound +4960111', '30 ended inbound +4960111']);
+  assert.equal(conn.received.at(-1).call.reason, 'hangup');
 });
 
 test('connector restarted in mid-call: the call is announced again and ends in DATEV', async () => {
