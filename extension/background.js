@@ -8,6 +8,7 @@
 // offscreen document. A frame delivered twice is recognised; an event is numbered once.
 import './settings.js';
 import init, { Core, dialString, maskNumber } from './wasm/cti_core.js';
+import { openCustomer } from './screenpop.js';
 
 const STALE_AFTER_MS = 4 * 60 * 60 * 1000;
 const DIAL_CONFIRM_MS = 2500;     // a dialled call must show up this soon, else fallback
@@ -32,8 +33,11 @@ const S = {
   eventSeq: 0,
   lastCommandAt: 0,
   link: { state: 'off' },
+  stream: { state: 'off' },
+  pops: [],              // recent screen-pops, newest first
   settings: CtiSettings.DEFAULTS,
 };
+const POPS_KEPT = 10;
 
 function load() {
   if (!S.loaded) {
@@ -46,6 +50,8 @@ function load() {
       S.pending = stored.pending || [];
       S.eventSeq = stored.eventSeq || 0;
       S.link = stored.link || { state: 'off' };
+      S.stream = stored.stream || { state: 'off' };
+      S.pops = stored.pops || [];
       for (const [tabId, snap] of Object.entries(stored)) {
         if (!tabId.startsWith('core:')) continue;
         try {
@@ -207,12 +213,18 @@ function identity() {
 let lastIdentity = '';
 async function pushIdentity(force) {
   const config = { ...identity(), bridgePort: S.settings.bridgePort, debug };
-  const key = JSON.stringify(config);
+  const key = JSON.stringify([config, S.settings.serverAddress, S.settings.sharedSecret]);
   if (!force && key === lastIdentity) return;
   lastIdentity = key;
   const { lastGoodPort = 0 } = await chrome.storage.local.get('lastGoodPort');
   try {
     await toOffscreen({ type: 'config', ...config, lastGoodPort });
+    await toOffscreen({
+      type: 'pestroutesConfig',
+      serverAddress: S.settings.serverAddress,
+      sharedSecret: S.settings.sharedSecret,
+      agent: config.extension,
+    });
   } catch (e) {
     lastIdentity = '';
     log('could not configure the connector link:', e.message);
@@ -340,6 +352,17 @@ function showLink(status) {
   chrome.action.setBadgeBackgroundColor({ color });
 }
 
+// ---- PestRoutes screen-pops ----------------------------------------------------------
+let popChain = Promise.resolve();
+
+async function onScreenPop(pop) {
+  const term = pop.phone ? maskNumber(pop.phone) : pop.customerId;
+  const outcome = await openCustomer(S.settings.pestroutesUrl, pop);
+  log(`screen-pop ${term}${pop.customerId && pop.phone ? ` (customer ${pop.customerId})` : ''}: ${outcome}`);
+  S.pops = [{ at: Date.now(), term, customerId: pop.customerId, outcome }, ...S.pops].slice(0, POPS_KEPT);
+  await chrome.storage.session.set({ pops: S.pops });
+}
+
 // ---- popup ---------------------------------------------------------------------------
 function popupStatus() {
   const calls = [];
@@ -353,6 +376,8 @@ function popupStatus() {
   return {
     webclient: tabId === null ? null : { tabId, extension: identity().extension },
     link: S.link,
+    stream: S.stream,
+    screenPops: S.pops,
     pendingEvents: S.pending.length,
     calls,
   };
@@ -389,6 +414,20 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
       if (msg.status.state === 'ready') deliver();
     }).then(() => reply({ ok: true }));
     return true;
+  }
+  if (msg.target === 'background' && msg.type === 'streamStatus') {
+    serial(async () => {
+      S.stream = msg.status;
+      await chrome.storage.session.set({ stream: S.stream });
+    }).then(() => reply({ ok: true }));
+    return true;
+  }
+  if (msg.target === 'background' && msg.type === 'screenPop') {
+    // Answer at once, and keep screen-pops off the call-tracking queue: a PestRoutes tab
+    // that takes seconds to load must not delay a CALL_EVENT.
+    popChain = popChain.then(() => load()).then(() => onScreenPop(msg.pop)).catch((e) => log('screen-pop failed:', e.message));
+    reply({ ok: true });
+    return undefined;
   }
   if (msg.type === 'popupStatus') {
     serial(popupStatus).then(reply);

@@ -94,6 +94,29 @@ $('#settings').addEventListener('submit', async (e) => {
     $('#saved').textContent = `not saved: check ${bad.join(', ')}`;
     return;
   }
+  // The middleware and PestRoutes live on the office's own hosts: ask for access to just
+  // those two origins (this click is the user gesture Chrome requires).
+  const origins = [];
+  if (out.serverAddress) {
+    const a = /^https?:\/\//i.test(out.serverAddress) ? out.serverAddress : `http://${out.serverAddress}`;
+    const o = CtiSettings.origin(a);
+    if (o) origins.push(`${o}/*`); else bad.push('serverAddress');
+  }
+  if (out.pestroutesUrl) {
+    const o = CtiSettings.origin(out.pestroutesUrl);
+    if (o) origins.push(`${o}/*`); else bad.push('pestroutesUrl');
+  }
+  if (bad.length) {
+    $('#saved').textContent = `not saved: check ${bad.join(', ')}`;
+    return;
+  }
+  if (origins.length && !(await chrome.permissions.contains({ origins }))) {
+    const granted = await chrome.permissions.request({ origins }).catch(() => false);
+    if (!granted) {
+      $('#saved').textContent = 'not saved: access to the PestRoutes hosts was refused';
+      return;
+    }
+  }
   await chrome.storage.local.set(out);
   $('#saved').textContent = 'saved';
   loadForm();

@@ -1,0 +1,108 @@
+// A simulated PestRoutes middleware (spec/pestroutes-sse.md, the Pode/PowerShell server)
+// on loopback. It writes what Pode writes: the SSE headers (with X-Pode-Sse-*), a lone
+// `retry:` line, `pode.open`, the middleware's `connected`, then `openCustomer` per
+// /notify, every line ending in CRLF; `pode.close` on shutdown; 400 without agent and 403
+// on a wrong secret. An event for an agent with no open stream is dropped, as Pode does.
+'use strict';
+const http = require('node:http');
+const crypto = require('node:crypto');
+
+const line = (s) => `${s}\r\n`;
+const stamp = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
+
+class Middleware {
+  constructor({ secret = 'S3CRET', port = 0, retryMs = 1500 } = {}) {
+    this.secret = secret;
+    this.port = port;
+    this.retryMs = retryMs;
+    this.streams = new Set();   // {res, agent, clientId}
+    this.sseRequests = 0;
+    this.dropped = [];          // notifies for agents without a stream
+    this.delivered = [];
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => this.route(req, res));
+    await new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', resolve);
+    });
+    this.port = this.server.address().port;
+    return this;
+  }
+
+  route(req, res) {
+    const url = new URL(req.url, 'http://x');
+    const q = (k) => url.searchParams.get(k) || '';
+    if (url.pathname === '/sse') {
+      this.sseRequests++;
+      if (!q('agent')) { res.writeHead(400, { 'Content-Type': 'text/plain' }); return res.end('Missing agent parameter'); }
+      if (q('secret') !== this.secret) { res.writeHead(403, { 'Content-Type': 'text/plain' }); return res.end('Forbidden'); }
+      if (!String(req.headers.accept || '').includes('text/event-stream')) {
+        // Pode makes a stream only for Accept: text/event-stream; otherwise a plain reply.
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return res.end('SSE endpoint');
+      }
+      const clientId = crypto.randomUUID();
+      const agent = q('agent');
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive',
+        'X-Pode-Sse-Name': 'Operators', 'X-Pode-Sse-Group': agent, 'X-Pode-Sse-Client-Id': clientId,
+      });
+      res.write(line(`retry: ${this.retryMs}`));
+      this.write(res, 'pode.open', { clientId, group: agent, name: 'Operators' });
+      this.write(res, 'connected', { status: 'connected', agent, clientId, timestamp: stamp() });
+      const s = { res, agent, clientId };
+      this.streams.add(s);
+      req.on('close', () => this.streams.delete(s));
+      return undefined;
+    }
+    if (url.pathname === '/notify') {
+      const customerID = q('customerID'), phone = q('phone'), agent = q('agent');
+      if (!customerID && !phone) { res.writeHead(400); return res.end('customerID or phone required'); }
+      const n = this.push(agent, 'openCustomer', { type: 'openCustomer', customerID, phone, agent, timestamp: stamp() });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify({ status: 'ok', delivered: n }));
+    }
+    if (url.pathname === '/health') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify({ status: 'ok', streams: this.streams.size }));
+    }
+    res.writeHead(404);
+    return res.end();
+  }
+
+  write(res, event, data) {
+    res.write(line(`event: ${event}`) + line(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}`) + line(''));
+  }
+
+  agentStreams(agent) { return [...this.streams].filter((s) => s.agent === agent).length; }
+
+  push(agent, event, data) {
+    const targets = [...this.streams].filter((s) => s.agent === agent);
+    if (!targets.length) this.dropped.push({ agent, event, data });
+    for (const s of targets) this.write(s.res, event, data);
+    if (targets.length) this.delivered.push({ agent, event, data });
+    return targets.length;
+  }
+
+  /** Raw bytes down every stream of `agent` (malformed events). */
+  raw(agent, text) {
+    for (const s of this.streams) if (s.agent === agent) s.res.write(text);
+  }
+
+  /** /notify as 3CX calls it. */
+  async notify(params) {
+    const r = await fetch(`http://127.0.0.1:${this.port}/notify?${new URLSearchParams(params)}`);
+    return r.json();
+  }
+
+  async stop() {
+    for (const s of this.streams) { this.write(s.res, 'pode.close', ''); s.res.end(); }
+    this.streams.clear();
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+module.exports = { Middleware };
