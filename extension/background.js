@@ -246,8 +246,6 @@ async function toTab(tabId, msg) {
   }
 }
 
-const pendingDials = new Map(); // tabId -> {number, fallbackTimer}
-
 async function onCommand(cmd) {
   const now = Date.now();
   if (now - S.lastCommandAt < COMMAND_MIN_GAP_MS) {

@@ -168,12 +168,16 @@ async function run() {
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   if (!msg || msg.target !== 'offscreen' || sender.id !== chrome.runtime.id || sender.tab) return undefined;
   if (msg.type === 'events') {
+    const droppedBefore = link.dropped();
     for (const e of msg.events) {
       try {
         for (const text of link.push(e.seq, e.json)) send(text);
       } catch (err) {
         log('event refused:', err.message);
       }
+    }
+    if (link.dropped() > droppedBefore) {
+      log(`event queue full: ${link.dropped() - droppedBefore} oldest events dropped (${link.dropped()} in all)`);
     }
     reply({ ok: true, lastSeq: link.lastSeq() });
   } else if (msg.type === 'config') {
