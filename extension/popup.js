@@ -96,14 +96,17 @@ $('#settings').addEventListener('submit', async (e) => {
   }
   // The middleware and PestRoutes live on the office's own hosts: ask for access to just
   // those two origins (this click is the user gesture Chrome requires).
+  // Policy-set values count too: they are what the extension will use.
+  const { values } = await CtiSettings.load();
+  const effective = { ...values, ...out };
   const origins = [];
-  if (out.serverAddress) {
-    const a = /^https?:\/\//i.test(out.serverAddress) ? out.serverAddress : `http://${out.serverAddress}`;
+  if (effective.serverAddress) {
+    const a = /^https?:\/\//i.test(effective.serverAddress) ? effective.serverAddress : `http://${effective.serverAddress}`;
     const o = CtiSettings.origin(a);
     if (o) origins.push(`${o}/*`); else bad.push('serverAddress');
   }
-  if (out.pestroutesUrl) {
-    const o = CtiSettings.origin(out.pestroutesUrl);
+  if (effective.pestroutesUrl) {
+    const o = CtiSettings.origin(effective.pestroutesUrl);
     if (o) origins.push(`${o}/*`); else bad.push('pestroutesUrl');
   }
   if (bad.length) {
