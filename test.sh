@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 ensure_chromium
 
 log "core in headless Chromium (wasm-bindgen-test)"
-cargo test --target wasm32-unknown-unknown -p cti-core \
+cargo test --target wasm32-unknown-unknown -p cti-core --features browser-tests \
     --test wasm_browser --test wasm_worker --test wasm_service_worker
 
 log "extension end to end in Chromium (Playwright)"

@@ -64,8 +64,11 @@ async function refresh() {
   list('pops', st.screenPops || [], (p) => `${new Date(p.at).toLocaleTimeString()} · ${p.term || '—'} · ${p.outcome}`);
 }
 
+let loaded = CtiSettings.DEFAULTS; // the settings in force, for the submit handler
+
 async function loadForm() {
   const { values, managedKeys } = await CtiSettings.load();
+  loaded = values;
   const form = $('#settings');
   for (const el of form.elements) {
     if (!el.name) continue;
@@ -96,9 +99,9 @@ $('#settings').addEventListener('submit', async (e) => {
   }
   // The middleware and PestRoutes live on the office's own hosts: ask for access to just
   // those two origins (this click is the user gesture Chrome requires).
-  // Policy-set values count too: they are what the extension will use.
-  const { values } = await CtiSettings.load();
-  const effective = { ...values, ...out };
+  // Policy-set values count too: they are what the extension will use. No await before
+  // permissions.request: it must run within the click's user gesture.
+  const effective = { ...loaded, ...out };
   const origins = [];
   if (effective.serverAddress) {
     const a = /^https?:\/\//i.test(effective.serverAddress) ? effective.serverAddress : `http://${effective.serverAddress}`;
@@ -113,7 +116,7 @@ $('#settings').addEventListener('submit', async (e) => {
     $('#saved').textContent = `not saved: check ${bad.join(', ')}`;
     return;
   }
-  if (origins.length && !(await chrome.permissions.contains({ origins }))) {
+  if (origins.length) {
     const granted = await chrome.permissions.request({ origins }).catch(() => false);
     if (!granted) {
       $('#saved').textContent = 'not saved: access to the PestRoutes hosts was refused';

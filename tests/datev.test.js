@@ -266,6 +266,20 @@ test('commands faster than a person, or with no WebClient tab, are refused', asy
   page = await h.openWebClient(pbx); // for afterEach
 });
 
+test('a connector that does not acknowledge HELLO gets it again, then a fresh socket', async () => {
+  await conn.stop();
+  conn = await new Connector({ port: PORT, ackHello: false }).start();
+  await waitFor(() => conn.hellos().length >= 3, 20000, 'three HELLOs');
+  assert.equal(conn.sessions, 1, 'all three on the first socket');
+  assert.deepEqual(conn.events(), [], 'no CALL_EVENT before HELLO_ACK');
+  conn.ackHello = true;
+  await waitFor(() => conn.sessions >= 2 && conn.client, 20000, 'a new socket');
+  pbx.legs18([ring(98, 75, '+4998222')]);
+  await settle(1);
+  assert.deepEqual(evs(), ['75 offered inbound +4998222']);
+  assert.ok(!conn.log.includes('CALL_EVENT before HELLO'));
+});
+
 test('popup shows the WebClient, the connector state and the calls', async () => {
   pbx.legs18([ring(97, 70, '+4997111')]);
   await settle(1);

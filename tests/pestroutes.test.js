@@ -159,3 +159,21 @@ test('wrong secret: forbidden state, and no reconnect storm', async () => {
   await h.settings({ sharedSecret: 'S3CRET-abcdef' });
   await streamUp();
 });
+
+test('settings saved from the popup reach the stream', async () => {
+  const popup = await h.popup();
+  await popup.click('summary');
+  await popup.fill('input[name=extensionNumber]', '102');
+  await popup.click('button[type=submit]');
+  await waitFor(async () => (await popup.textContent('#saved')) === 'saved', 5000, 'saved');
+  await waitFor(() => mw.agentStreams('102') === 1 && mw.agentStreams(AGENT) === 0, 20000, 'stream as agent 102');
+  await popup.fill('input[name=extensionNumber]', '10x');
+  await popup.click('button[type=submit]');
+  await waitFor(async () => (await popup.textContent('#saved')).includes('not saved: check extensionNumber'), 5000, 'refused');
+  const w = await h.worker();
+  assert.equal((await w.evaluate(() => chrome.storage.local.get('extensionNumber'))).extensionNumber, '102', 'nothing stored');
+  await popup.fill('input[name=extensionNumber]', AGENT);
+  await popup.click('button[type=submit]');
+  await streamUp();
+  await popup.close();
+});
