@@ -11,8 +11,8 @@ ensure_wasm_bindgen
 ensure_npm
 
 log "compiling the core to WebAssembly"
-cargo build --quiet --release --lib --target wasm32-unknown-unknown -p cti-core
-raw=target/wasm32-unknown-unknown/release/cti_core.wasm
+cargo build --quiet --profile wasm --lib --target wasm32-unknown-unknown -p cti-core
+raw=target/wasm32-unknown-unknown/wasm/cti_core.wasm
 
 rm -rf dist
 mkdir -p dist/wasm
