@@ -1,0 +1,60 @@
+// Administrator policy: settings pushed through Chrome policy (storage.managed_schema)
+// win over the operator's own and show greyed out in the popup. Debian's Chromium reads
+// /etc/chromium/policies/managed/, so this test writes a policy file there (root only)
+// for the extension's id and removes it afterwards.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const path = require('node:path');
+const { launch, waitFor, DIST } = require('./lib/harness');
+
+const POLICY_DIR = '/etc/chromium/policies/managed';
+const POLICY_FILE = path.join(POLICY_DIR, 'cti-bridge-test.json');
+
+// Chrome's id for an unpacked extension: sha256 of its absolute path, a–p for 0–f.
+function unpackedId(dir) {
+  const hex = crypto.createHash('sha256').update(fs.realpathSync(dir)).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
+}
+
+const canWrite = (() => {
+  try { fs.mkdirSync(POLICY_DIR, { recursive: true }); fs.accessSync(POLICY_DIR, fs.constants.W_OK); return true; } catch (_) { return false; }
+})();
+
+let h;
+before(async () => {
+  if (!canWrite) return;
+  fs.writeFileSync(POLICY_FILE, JSON.stringify({
+    '3rdparty': { extensions: { [unpackedId(DIST)]: { dialDelay: 1234, dialMethod: 'tel', webclientOrigins: ['https://pbx.example.com', 'not an origin'] } } },
+  }));
+  h = await launch();
+});
+
+after(async () => {
+  if (h) await h.close();
+  fs.rmSync(POLICY_FILE, { force: true });
+});
+
+test('policy values win and are greyed out in the popup', { skip: !canWrite && `cannot write ${POLICY_DIR} (not root)` }, async () => {
+  assert.equal(h.extensionId, unpackedId(DIST));
+  const w = await h.worker();
+  await w.evaluate(() => chrome.storage.local.set({ dialDelay: 500, dialMethod: 'auto', extensionNumber: '42' }));
+  const { values, managedKeys } = await waitFor(async () => {
+    const r = await w.evaluate(() => CtiSettings.load());
+    return r.managedKeys.length ? r : null;
+  }, 10000, 'managed settings');
+  assert.deepEqual(managedKeys.sort(), ['dialDelay', 'dialMethod', 'webclientOrigins']);
+  assert.equal(values.dialDelay, 1234);
+  assert.equal(values.dialMethod, 'tel');
+  assert.deepEqual(values.webclientOrigins, ['https://pbx.example.com'], 'a bad entry is dropped, not trusted');
+  assert.equal(values.extensionNumber, '42', 'what policy leaves alone stays the operator\'s');
+  const popup = await h.popup();
+  await waitFor(async () => popup.isDisabled('input[name=dialDelay]'), 5000, 'greyed out');
+  assert.equal(await popup.inputValue('input[name=dialDelay]'), '1234');
+  assert.equal(await popup.isDisabled('input[name=extensionNumber]'), false);
+  await popup.click('summary');
+  assert.equal(await popup.isVisible('#managed-note'), true, 'the popup says why the fields are grey');
+  await popup.close();
+});
