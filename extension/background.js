@@ -49,6 +49,7 @@ function load() {
       S.tabs = stored.tabs || {};
       S.pending = stored.pending || [];
       S.eventSeq = stored.eventSeq || 0;
+      S.lastCommandAt = stored.lastCommandAt || 0; // a restart must not reset the rate limit
       S.link = stored.link || { state: 'off' };
       S.stream = stored.stream || { state: 'off' };
       S.pops = stored.pops || [];
@@ -71,6 +72,7 @@ function saveTab(tabId) {
     tabs: S.tabs,
     pending: S.pending,
     eventSeq: S.eventSeq,
+    lastCommandAt: S.lastCommandAt,
     ...(core ? { [`core:${tabId}`]: core.snapshot() } : {}),
   });
 }
@@ -256,6 +258,7 @@ async function onCommand(cmd) {
   const tabId = webclientTab();
   if (tabId === null) {
     log(`${cmd.kind.toUpperCase()} refused: no 3CX WebClient tab is open`);
+    await chrome.storage.session.set({ lastCommandAt: now });
     return;
   }
   const core = coreFor(tabId);
