@@ -125,9 +125,7 @@ impl Core {
     pub fn handle_timeout(&mut self, now_ms: f64) -> JsValue {
         let now = ms(now_ms);
         let events = self.tracker.handle_timeout(now);
-        let mut out = Output::default();
-        self.settle(events, now, &mut out);
-        to_js(&out)
+        self.output(events, now)
     }
 
     /// The tab is gone: every call in progress ends.
@@ -135,9 +133,7 @@ impl Core {
     pub fn end_all(&mut self, now_ms: f64) -> JsValue {
         let now = ms(now_ms);
         let events = self.tracker.end_all(now);
-        let mut out = Output::default();
-        self.settle(events, now, &mut out);
-        to_js(&out)
+        self.output(events, now)
     }
 
     /// When `handleTimeout` should next run, in ms since the epoch (or undefined).
@@ -175,6 +171,12 @@ impl Core {
         js_sys::Reflect::set(&obj, &"callId".into(), &call_id.into()).ok();
         js_sys::Reflect::set(&obj, &"frame".into(), &js_sys::Uint8Array::from(frame.as_slice())).ok();
         Ok(obj.into())
+    }
+
+    fn output(&mut self, events: Vec<connector::CallEvent>, now: u64) -> JsValue {
+        let mut out = Output::default();
+        self.settle(events, now, &mut out);
+        to_js(&out)
     }
 
     fn settle(&mut self, events: Vec<connector::CallEvent>, now: u64, out: &mut Output) {
