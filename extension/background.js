@@ -28,7 +28,7 @@ const dlog = (...a) => { if (debug) console.debug('[3CX Bridge]', ...a); };
 const S = {
   loaded: null,
   cores: new Map(),      // tabId -> Core
-  tabs: {},              // tabId -> {pageId, seq, extension, provision, open, lastFrameAt}
+  tabs: {},              // tabId -> {pageId, seq, provision, detectedExtension, open, lastFrameAt}
   pending: [],           // [{seq, json}] not yet accepted by the offscreen document
   eventSeq: 0,
   lastCommandAt: 0,

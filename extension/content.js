@@ -19,11 +19,13 @@
   function provision() {
     const read = (k) => { try { return JSON.parse(localStorage.getItem(k)); } catch (_) { return null; } };
     const p = read('wc.provision') || {};
+    const version = read('wc.version');
+    const name = localStorage.getItem('yourname');
     return {
       extension: typeof p.username === 'string' || typeof p.username === 'number' ? String(p.username) : '',
       domain: typeof p.domain === 'string' ? p.domain : '',
-      webclientVersion: typeof read('wc.version') === 'string' ? read('wc.version') : '',
-      userName: typeof localStorage.getItem('yourname') === 'string' ? localStorage.getItem('yourname') : '',
+      webclientVersion: typeof version === 'string' ? version : '',
+      userName: typeof name === 'string' ? name : '',
     };
   }
 

@@ -24,7 +24,6 @@ let config = null;           // {extension, domain, webclientVersion, userName, 
 let configChanged = null;    // resolves the wait for a (new) config
 let socket = null;
 let acked = false;
-let status = { state: 'off' };
 
 // ---- talking to the service worker ---------------------------------------------------
 async function toWorker(msg) {
@@ -39,8 +38,7 @@ async function toWorker(msg) {
 }
 
 function setStatus(next) {
-  status = { ...next, queued: link.queued(), dropped: link.dropped() };
-  toWorker({ type: 'linkStatus', status });
+  toWorker({ type: 'linkStatus', status: { ...next, queued: link.queued(), dropped: link.dropped() } });
 }
 
 // ---- finding the connector -----------------------------------------------------------
@@ -192,8 +190,6 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   } else if (msg.type === 'pestroutesConfig') {
     startPestRoutes(msg, (m) => toWorker(m));
     reply({ ok: true });
-  } else if (msg.type === 'status') {
-    reply({ ok: true, status });
   } else {
     return undefined;
   }

@@ -141,12 +141,6 @@ pub struct HelloAck {
     pub ready: Option<bool>,
 }
 
-impl HelloAck {
-    pub fn to_json(&self) -> String {
-        envelope("HELLO_ACK", self)
-    }
-}
-
 /// A COMMAND from the connector.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {

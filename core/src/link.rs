@@ -50,10 +50,6 @@ impl Outbox {
         self.dropped
     }
 
-    pub fn in_session(&self) -> bool {
-        self.in_session
-    }
-
     /// A new event from the tracker. Returns the texts to send now (none while no session
     /// is up: the event waits in the log).
     pub fn push(&mut self, ev: CallEvent) -> Vec<String> {

@@ -51,7 +51,7 @@ impl std::fmt::Display for ScreenPopError {
 
 impl std::error::Error for ScreenPopError {}
 
-fn field<'a>(obj: &'a serde_json::Map<String, Value>, key: &'static str) -> Result<String, ScreenPopError> {
+fn field(obj: &serde_json::Map<String, Value>, key: &'static str) -> Result<String, ScreenPopError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.trim().to_owned()),

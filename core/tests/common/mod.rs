@@ -40,7 +40,7 @@ pub fn brief(events: &[CallEvent]) -> Vec<String> {
             });
             if e.call.state == cti_core::CallState::Ended {
                 s.push(' ');
-                s.push_str(&serde_json::to_value(e.call.reason).unwrap().as_str().unwrap().to_owned());
+                s.push_str(serde_json::to_value(e.call.reason).unwrap().as_str().unwrap());
             }
             s
         })
