@@ -20,7 +20,8 @@ ensure_rust_target() {
 ensure_wasm_bindgen() {
     local want have
     want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
-    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+    have=""
+    if command -v wasm-bindgen >/dev/null 2>&1; then have=$(wasm-bindgen --version | awk '{print $2}') || have=""; fi
     if [ "$have" != "$want" ]; then
         log "installing wasm-bindgen-cli $want (found: ${have:-none}); takes a few minutes"
         # Not --locked: the registry mirror lacks a version its lock file names.
