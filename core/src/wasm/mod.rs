@@ -7,6 +7,11 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+// One submodule per browser role's state machine; each only translates between JS and
+// the core.
+mod session;
+mod stream;
+
 use crate::command::{drop_call_frame, DialString, PendingCommand};
 use crate::connector::{self, Command, Hello, Incoming};
 use crate::privacy;
