@@ -12,8 +12,10 @@
 //! - [`command`]: DIAL/DROP validation and confirmation.
 //! - [`link`]: the connector outbox (nothing lost across restarts) and port search.
 //! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
+//! - [`bridge`]: the service worker's state machine (trust, commands, outbox, status).
 //! - [`privacy`]: masking numbers and names for logs.
 
+pub mod bridge;
 pub mod command;
 pub mod connector;
 pub mod frame;

@@ -1,0 +1,957 @@
+//! The service worker's state machine: which WebClient tabs are believed, their calls,
+//! the connector outbox, DATEV's commands (pace, dial policy, confirmation, fallback)
+//! and what the popup shows.
+//!
+//! Sans-IO in the style of `quinn-proto`: `handle_*` for what arrives (frames from a tab,
+//! the connector link's reports, commands, the clock), `poll_effect` for what the shell
+//! must do next, `poll_timeout` for when to call `handle_timeout`, getters for the rest.
+//! Every input names its sender as Chrome reported it (tab id and origin); nothing a page
+//! says about itself decides trust.
+
+pub mod pace;
+pub mod status;
+pub mod trust;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::{drop_call_frame, DialString, PendingCommand};
+use crate::connector::{CallEvent, Command, Direction};
+use crate::link::Outbox;
+use crate::privacy::{mask_name, mask_number};
+use crate::tracker::CallTracker;
+use pace::{CommandGate, Queued, Refusal};
+use status::{Level, Note, PopView, Row, StatusView, Text};
+use trust::{OriginTrust, Verdict};
+
+/// Calls older than this end on their own (a tab that stopped talking).
+pub const STALE_AFTER_MS: u64 = 4 * 60 * 60 * 1000;
+/// A dialled call must show up this soon, else the fallback runs.
+pub const DIAL_CONFIRM_MS: u64 = 2_500;
+pub const DROP_CONFIRM_MS: u64 = 3_000;
+/// WebClient tabs with state at once (an office has one, perhaps two).
+pub const MAX_TABS: usize = 16;
+pub const MAX_PAGE_ID_LEN: usize = 64;
+pub const MAX_NOTES: usize = 20;
+pub const MAX_POPS: usize = 10;
+/// Connector events held while the connector is away (live calls' history included).
+pub const OUTBOX_MAX: usize = 10_000;
+/// Frames from a page: anything larger is refused before it is copied.
+pub const MAX_FRAME_BYTES: usize = 1 << 20;
+/// Frames a page may hold for the worker before it drops the oldest (and counts them).
+pub const PAGE_QUEUE_MAX: usize = 4_096;
+/// The fallback dial's pause between the tel: click and Enter, bounds of the setting.
+pub const DIAL_DELAY_DEFAULT_MS: u32 = 750;
+pub const DIAL_DELAY_MAX_MS: u32 = 5_000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DialMethod {
+    /// RequestMakeCall, then the tel: link when the PBX does not react.
+    #[default]
+    Auto,
+    Protobuf,
+    Tel,
+}
+
+/// The settings the worker acts on (local or policy; the shell has validated types).
+/// The PestRoutes secret is not among them: the worker's core never needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    pub extension_number: String,
+    pub bridge_port: u16,
+    pub dial_method: DialMethod,
+    pub dial_delay: u32,
+    pub dial_blocked_prefixes: Vec<String>,
+    pub webclient_origins: Vec<String>,
+    pub click_to_dial: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            extension_number: String::new(),
+            bridge_port: 0,
+            dial_method: DialMethod::Auto,
+            dial_delay: DIAL_DELAY_DEFAULT_MS,
+            dial_blocked_prefixes: pace::DEFAULT_BLOCKED_PREFIXES.map(String::from).to_vec(),
+            webclient_origins: Vec::new(),
+            click_to_dial: true,
+        }
+    }
+}
+
+/// Who the operator is, as the WebClient page provisioned it (for HELLO).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Identity {
+    pub extension: String,
+    pub domain: String,
+    pub webclient_version: String,
+    pub user_name: String,
+}
+
+fn bounded(s: &str, max: usize) -> String {
+    if s.len() <= max && !s.chars().any(char::is_control) {
+        s.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+impl Identity {
+    /// Only values of a sane shape survive; the rest become empty.
+    pub fn sanitised(&self) -> Identity {
+        let ext = &self.extension;
+        Identity {
+            extension: if (1..=10).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_digit()) {
+                ext.clone()
+            } else {
+                String::new()
+            },
+            domain: bounded(&self.domain, 253),
+            webclient_version: bounded(&self.webclient_version, 64),
+            user_name: bounded(&self.user_name, 128),
+        }
+    }
+}
+
+/// What the connector link needs for HELLO and discovery.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkConfig {
+    pub extension: String,
+    pub domain: String,
+    pub webclient_version: String,
+    pub user_name: String,
+    pub bridge_port: u16,
+}
+
+/// The connector link's state as the offscreen document reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LinkReport {
+    /// waiting | searching | connecting | ready (anything else: starting).
+    pub state: String,
+    pub port: Option<u16>,
+    /// A connector that acknowledged another extension: (port, its extension).
+    pub foreign: Option<(u16, String)>,
+    pub no_ack_port: Option<u16>,
+}
+
+/// The PestRoutes stream's state as the offscreen document reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StreamReport {
+    /// unconfigured | connecting | connected | forbidden | badRequest | unreachable.
+    pub state: String,
+    pub agent: Option<String>,
+}
+
+/// What the shell must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Send this text on the connector session `generation` (only while it is ready).
+    ToConnector {
+        generation: u64,
+        text: String,
+    },
+    /// Put this command frame on the tab's WebClient socket; report the outcome with
+    /// `handle_send_result(tab, token, …)`.
+    FrameToTab {
+        tab: u32,
+        token: u32,
+        frame: Vec<u8>,
+    },
+    /// Dial through the WebClient's own tel: dialog (the fallback method).
+    TelDial {
+        tab: u32,
+        number: String,
+        delay_ms: u32,
+    },
+    /// The connector link's configuration changed.
+    LinkConfig(LinkConfig),
+    /// The pinned WebClient origin changed (keep it across browser restarts).
+    Pin(Option<String>),
+    Log(String),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Tab {
+    origin: String,
+    page_id: String,
+    seq: u64,
+    identity: Identity,
+    open: bool,
+    last_frame_at: u64,
+    tracker: CallTracker,
+    /// Commands sent as frames, waiting for the PBX to show them (with their tokens).
+    pending: Vec<(u32, PendingCommand)>,
+}
+
+/// Where a message from a page stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    Yes,
+    /// Seen before (a resend after a worker restart): acknowledge, change nothing.
+    Repeat,
+    /// Not from a trusted WebClient origin, or malformed: change nothing.
+    Refused,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Bridge {
+    #[serde(skip)]
+    settings: Settings,
+    #[serde(skip)]
+    prefixes: Vec<String>,
+    trust: OriginTrust,
+    tabs: BTreeMap<u32, Tab>,
+    outbox: Outbox,
+    /// The connector session that acknowledged us, if one is up.
+    session: Option<u64>,
+    link: LinkReport,
+    stream: StreamReport,
+    #[serde(skip)]
+    missing_hosts: Vec<String>,
+    last_pop_failed: Option<Text>,
+    pops: VecDeque<PopView>,
+    notes: VecDeque<Note>,
+    gate: CommandGate,
+    next_token: u32,
+    #[serde(skip)]
+    link_config: Option<LinkConfig>,
+    /// Origins refused lately, so a look-alike gets one log line, not one per frame.
+    #[serde(skip)]
+    refused: Vec<String>,
+    #[serde(skip)]
+    effects: VecDeque<Effect>,
+    #[serde(skip)]
+    dirty: bool,
+    #[serde(skip)]
+    status_dirty: bool,
+}
+
+fn summary(ev: &CallEvent) -> String {
+    let name =
+        if ev.call.remote_name.is_empty() { String::new() } else { format!(" ({})", mask_name(&ev.call.remote_name)) };
+    format!(
+        "call {} {:?} {} {}{}",
+        ev.call.id,
+        ev.call.direction,
+        ev.call.state.as_str(),
+        mask_number(&ev.call.remote_number),
+        name
+    )
+}
+
+impl Bridge {
+    pub fn new(settings: Settings) -> Self {
+        let mut b = Bridge { outbox: Outbox::new(OUTBOX_MAX), ..Default::default() };
+        b.set_settings(settings);
+        b
+    }
+
+    // ---- getters -------------------------------------------------------------------
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn pinned_origin(&self) -> Option<&str> {
+        self.trust.pinned()
+    }
+
+    /// The verdict on a page that looks like a WebClient, from its origin as Chrome
+    /// reported it. An untrusted one is logged and noted once.
+    pub fn page_verdict(&mut self, origin: &str, now: u64) -> Verdict {
+        let v = self.trust.judge(origin);
+        if v == Verdict::Untrusted {
+            self.refuse_origin(origin, now);
+        }
+        v
+    }
+
+    /// Whether the state changed since the last call (then persist it).
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Whether what the popup shows changed since the last call.
+    pub fn take_status_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.status_dirty)
+    }
+
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    pub fn has_effects(&self) -> bool {
+        !self.effects.is_empty()
+    }
+
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let tabs = self
+            .tabs
+            .values()
+            .flat_map(|t| t.tracker.poll_timeout().into_iter().chain(t.pending.iter().map(|(_, p)| p.deadline_ms())));
+        tabs.chain(self.gate.poll_timeout()).min()
+    }
+
+    /// The link configuration in force (for a connector link that just started).
+    pub fn link_config(&self) -> LinkConfig {
+        self.compute_link_config()
+    }
+
+    /// The events the connector would need if a session started now (a new offscreen
+    /// document replays them): live calls' history and everything not yet delivered.
+    pub fn held_events(&self) -> usize {
+        self.outbox.len()
+    }
+
+    // ---- settings --------------------------------------------------------------------
+
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.prefixes = pace::clean_prefixes(&settings.dial_blocked_prefixes);
+        self.trust.set_configured(&settings.webclient_origins);
+        self.settings = settings;
+        for tab in self.tabs.values_mut() {
+            let ext = if self.settings.extension_number.is_empty() {
+                &tab.identity.extension
+            } else {
+                &self.settings.extension_number
+            };
+            tab.tracker.set_extension(ext);
+        }
+        self.refused.clear();
+        self.update_link_config();
+        self.status_dirty = true;
+    }
+
+    /// Restores the pinned origin kept in the shell's long-term storage.
+    pub fn restore_pin(&mut self, origin: &str) {
+        if self.trust.pinned().is_none() && trust::is_candidate(origin) {
+            let _ = self.trust.admit_login(origin);
+        }
+    }
+
+    pub fn forget_pinned(&mut self, now: u64) {
+        if let Some(o) = self.trust.forget_pinned() {
+            self.log(format!("forgot the trusted WebClient origin {o}"));
+            // Its tabs lose their standing: their calls end for DATEV.
+            let gone: Vec<u32> = self.tabs.iter().filter(|(_, t)| t.origin == o).map(|(id, _)| *id).collect();
+            for id in gone {
+                self.handle_tab_closed(id, now);
+            }
+            self.effects.push_back(Effect::Pin(None));
+            self.touch();
+        }
+    }
+
+    /// Host patterns PestRoutes needs but Chrome has not granted (the shell checks).
+    pub fn set_missing_hosts(&mut self, missing: Vec<String>) {
+        if missing != self.missing_hosts {
+            self.missing_hosts = missing;
+            self.status_dirty = true;
+        }
+    }
+
+    // ---- pages -------------------------------------------------------------------------
+
+    /// Page id and sequence number: a message seen before is a repeat.
+    fn sequence(&mut self, tab: u32, page_id: &str, seq: u64) -> Accepted {
+        if page_id.is_empty() || page_id.len() > MAX_PAGE_ID_LEN {
+            return Accepted::Refused;
+        }
+        let Some(t) = self.tabs.get_mut(&tab) else {
+            return Accepted::Refused;
+        };
+        if t.page_id == page_id && seq <= t.seq {
+            return Accepted::Repeat;
+        }
+        if t.page_id != page_id {
+            t.page_id = page_id.to_owned();
+        }
+        t.seq = seq;
+        Accepted::Yes
+    }
+
+    /// Makes room for `tab` from `origin` when the origin is trusted (pinning it on first
+    /// use when `login`).
+    fn admit_tab(&mut self, tab: u32, origin: &str, login: bool, now: u64) -> bool {
+        let verdict = if login {
+            let (v, pinned) = self.trust.admit_login(origin);
+            if pinned {
+                self.log(format!("trusting the WebClient on {origin} (first login)"));
+                self.effects.push_back(Effect::Pin(Some(origin.to_owned())));
+                self.status_dirty = true;
+            }
+            v
+        } else {
+            self.trust.judge(origin)
+        };
+        if verdict != Verdict::Trusted {
+            self.refuse_origin(origin, now);
+            return false;
+        }
+        if let Some(t) = self.tabs.get(&tab) {
+            if t.origin == origin {
+                return true;
+            }
+            // The tab navigated to another trusted origin: its old calls are over.
+            self.handle_tab_closed(tab, now);
+        }
+        if self.tabs.len() >= MAX_TABS {
+            self.log(format!("tab {tab}: refused, {MAX_TABS} WebClient tabs are tracked already"));
+            return false;
+        }
+        let ext = if self.settings.extension_number.is_empty() { "" } else { &self.settings.extension_number };
+        self.tabs.insert(
+            tab,
+            Tab {
+                origin: origin.to_owned(),
+                page_id: String::new(),
+                seq: 0,
+                identity: Identity::default(),
+                open: false,
+                last_frame_at: 0,
+                tracker: CallTracker::new(ext, &tab.to_string(), STALE_AFTER_MS),
+                pending: Vec::new(),
+            },
+        );
+        true
+    }
+
+    fn refuse_origin(&mut self, origin: &str, now: u64) {
+        if self.refused.iter().any(|o| o == origin) {
+            return;
+        }
+        if self.refused.len() >= MAX_NOTES {
+            self.refused.remove(0);
+        }
+        self.refused.push(origin.to_owned());
+        let shown: String = origin.chars().take(trust::MAX_ORIGIN_LEN).collect();
+        self.log(format!("ignored a WebClient look-alike on {shown}: not a trusted origin"));
+        self.note(now, Text::new("noteLookalike", &[&shown]));
+    }
+
+    /// The WebClient socket opened on a page, with the page's provisioning.
+    pub fn handle_login(
+        &mut self,
+        tab: u32,
+        origin: &str,
+        page_id: &str,
+        seq: u64,
+        identity: &Identity,
+        now: u64,
+    ) -> Accepted {
+        if !self.admit_tab(tab, origin, true, now) {
+            return Accepted::Refused;
+        }
+        let a = self.sequence(tab, page_id, seq);
+        if a != Accepted::Yes {
+            return a;
+        }
+        let configured = self.settings.extension_number.clone();
+        if let Some(t) = self.tabs.get_mut(&tab) {
+            t.identity = identity.sanitised();
+            t.open = true;
+            t.tracker.set_extension(if configured.is_empty() { &t.identity.extension } else { &configured });
+        }
+        self.update_link_config();
+        self.touch();
+        Accepted::Yes
+    }
+
+    pub fn handle_socket_closed(&mut self, tab: u32, origin: &str, page_id: &str, seq: u64, now: u64) -> Accepted {
+        if !self.admit_tab(tab, origin, false, now) {
+            return Accepted::Refused;
+        }
+        let a = self.sequence(tab, page_id, seq);
+        if a == Accepted::Yes {
+            if let Some(t) = self.tabs.get_mut(&tab) {
+                t.open = false;
+            }
+            self.touch();
+        }
+        a
+    }
+
+    /// One binary frame from a tab's WebClient socket, received in the page at `ts`.
+    pub fn handle_frame(&mut self, tab: u32, origin: &str, page_id: &str, seq: u64, ts: u64, bytes: &[u8]) -> Accepted {
+        if !self.admit_tab(tab, origin, true, ts) {
+            return Accepted::Refused;
+        }
+        let a = self.sequence(tab, page_id, seq);
+        if a != Accepted::Yes {
+            return a;
+        }
+        self.dirty = true;
+        if bytes.len() > MAX_FRAME_BYTES {
+            self.log(format!("tab {tab}: frame of {} bytes refused (limit {MAX_FRAME_BYTES})", bytes.len()));
+            self.note(ts, Text::new("noteTooLarge", &[]));
+            return Accepted::Yes;
+        }
+        let Some(t) = self.tabs.get_mut(&tab) else {
+            return Accepted::Refused;
+        };
+        t.open = true;
+        t.last_frame_at = ts;
+        match t.tracker.handle_frame(bytes, ts) {
+            Ok(out) => {
+                for n in &out.notes {
+                    self.effects.push_back(Effect::Log(format!("tab {tab}: {n}")));
+                }
+                if out.extension_detected.is_some() {
+                    self.update_link_config();
+                }
+                if !out.events.is_empty() {
+                    self.emit(tab, out.events, ts);
+                }
+            }
+            Err(e) => self.log(format!("tab {tab}: frame rejected: {e}")),
+        }
+        self.run_due(ts);
+        Accepted::Yes
+    }
+
+    /// The tab is gone (closed or navigated away): its calls end for DATEV now.
+    pub fn handle_tab_closed(&mut self, tab: u32, now: u64) {
+        let Some(mut t) = self.tabs.remove(&tab) else {
+            return;
+        };
+        let events = t.tracker.end_all(now);
+        self.tabs.insert(tab, t);
+        self.emit(tab, events, now);
+        self.tabs.remove(&tab);
+        self.update_link_config();
+        self.touch();
+    }
+
+    // ---- the connector link --------------------------------------------------------
+
+    /// HELLO_ACK from our connector on session `generation`: it knows nothing, so it gets
+    /// the whole log (live calls' history, events that happened while it was away).
+    pub fn handle_link_ready(&mut self, generation: u64) {
+        self.session = Some(generation);
+        for text in self.outbox.session_started() {
+            self.effects.push_back(Effect::ToConnector { generation, text });
+        }
+        self.touch();
+    }
+
+    pub fn handle_link_down(&mut self, generation: u64) {
+        if self.session == Some(generation) {
+            self.session = None;
+            self.outbox.session_ended();
+            self.touch();
+        }
+    }
+
+    /// A connector link that starts afresh (a new offscreen document) has no session.
+    pub fn handle_link_restarted(&mut self) {
+        if self.session.take().is_some() {
+            self.outbox.session_ended();
+            self.touch();
+        }
+    }
+
+    pub fn handle_link_report(&mut self, report: LinkReport, now: u64) {
+        if report == self.link {
+            return;
+        }
+        if let Some((port, ext)) = &report.foreign {
+            if self.link.foreign.as_ref() != Some(&(*port, ext.clone())) {
+                let ext: String = ext.chars().take(16).collect();
+                self.note(now, Text::new("noteForeign", &[&port.to_string(), &ext]));
+            }
+        }
+        self.link = report;
+        self.status_dirty = true;
+    }
+
+    pub fn handle_stream_report(&mut self, report: StreamReport) {
+        if report != self.stream {
+            self.stream = report;
+            self.status_dirty = true;
+        }
+    }
+
+    // ---- commands ------------------------------------------------------------------
+
+    /// A COMMAND from our connector (the link has checked it acknowledged us).
+    pub fn handle_command(&mut self, cmd: Command, now: u64) {
+        let (queued, what) = match cmd {
+            Command::Dial { number, .. } => {
+                let what = format!("DIAL {}", mask_number(&number));
+                (Queued::Dial { number }, what)
+            }
+            Command::Drop { call_id } => {
+                let what = format!("DROP {}", call_id.as_deref().unwrap_or("(most recent call)"));
+                (Queued::Drop { call_id }, what)
+            }
+        };
+        self.admit_command(queued, &what, now);
+    }
+
+    /// A click on a phone number in a PestRoutes page (`origin` as Chrome reported it).
+    pub fn handle_click_to_dial(&mut self, number: &str, now: u64) {
+        if !self.settings.click_to_dial {
+            self.log("click to dial is switched off".into());
+            return;
+        }
+        let what = format!("click to dial {}", mask_number(number));
+        self.admit_command(Queued::Dial { number: number.to_owned() }, &what, now);
+    }
+
+    fn admit_command(&mut self, queued: Queued, what: &str, now: u64) {
+        let number = match &queued {
+            Queued::Dial { number } => mask_number(number),
+            Queued::Drop { .. } => String::new(),
+        };
+        match self.gate.admit(queued, &self.prefixes, now) {
+            Ok(()) => self.log(format!("{what} received")),
+            Err(Refusal::Duplicate) => self.log(format!("{what}: the same number was just dialled; one dial")),
+            Err(Refusal::Flood) => {
+                self.log(format!(
+                    "{what} refused: more than {} commands in {} s",
+                    pace::FLOOD_MAX,
+                    pace::FLOOD_WINDOW_MS / 1000
+                ));
+                self.note(now, Text::new("noteFlood", &[]));
+            }
+            Err(Refusal::Blocked { prefix }) => {
+                self.log(format!("{what} refused: blocked prefix {prefix}"));
+                self.note(now, Text::new("noteBlocked", &[&number]));
+            }
+        }
+        self.run_due(now);
+        self.dirty = true;
+    }
+
+    /// The trusted tab that commands go to: an open socket, the freshest frames.
+    fn command_tab(&self) -> Option<u32> {
+        self.tabs.iter().filter(|(_, t)| t.open).max_by_key(|(_, t)| t.last_frame_at).map(|(id, _)| *id)
+    }
+
+    fn run_due(&mut self, now: u64) {
+        while let Some(cmd) = self.gate.poll_due(now) {
+            let Some(tab) = self.command_tab() else {
+                self.log("command refused: no 3CX WebClient tab is open".into());
+                self.note(now, Text::new("noteNoTab", &[]));
+                continue;
+            };
+            match cmd {
+                Queued::Dial { number } => self.dial(tab, &number, now),
+                Queued::Drop { call_id } => self.drop_call(tab, call_id.as_deref(), now),
+            }
+        }
+    }
+
+    fn token(&mut self) -> u32 {
+        self.next_token = self.next_token.wrapping_add(1);
+        self.next_token
+    }
+
+    fn dial(&mut self, tab: u32, raw: &str, now: u64) {
+        let number = match DialString::parse(raw) {
+            Ok(n) => n,
+            Err(e) => return self.log(format!("DIAL {} refused: {e}", mask_number(raw))),
+        };
+        if self.settings.dial_method == DialMethod::Tel {
+            return self.tel_dial(tab, number.as_str());
+        }
+        let token = self.token();
+        let frame = number.make_call_frame();
+        self.log(format!("DIAL {}: RequestMakeCall sent", mask_number(number.as_str())));
+        if let Some(t) = self.tabs.get_mut(&tab) {
+            t.pending.push((token, PendingCommand::Dial { number, deadline_ms: now + DIAL_CONFIRM_MS }));
+        }
+        self.effects.push_back(Effect::FrameToTab { tab, token, frame });
+    }
+
+    fn tel_dial(&mut self, tab: u32, number: &str) {
+        self.log(format!("DIAL {}: through the WebClient's tel: dialog", mask_number(number)));
+        let delay_ms = self.settings.dial_delay.min(DIAL_DELAY_MAX_MS);
+        self.effects.push_back(Effect::TelDial { tab, number: number.to_owned(), delay_ms });
+    }
+
+    fn drop_call(&mut self, tab: u32, call_id: Option<&str>, now: u64) {
+        let Some(t) = self.tabs.get(&tab) else { return };
+        match drop_call_frame(&t.tracker, call_id) {
+            Ok((call_id, frame)) => {
+                let token = self.token();
+                if let Some(t) = self.tabs.get_mut(&tab) {
+                    t.pending.push((
+                        token,
+                        PendingCommand::Drop { call_id: call_id.clone(), deadline_ms: now + DROP_CONFIRM_MS },
+                    ));
+                }
+                self.effects.push_back(Effect::FrameToTab { tab, token, frame });
+                self.log(format!("DROP call {call_id}: RequestDropCall sent"));
+            }
+            Err(e) => self.log(format!("DROP refused: {e}")),
+        }
+    }
+
+    /// Whether the page put a command frame on its socket.
+    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str) {
+        if ok {
+            return;
+        }
+        let Some(t) = self.tabs.get_mut(&tab) else {
+            return;
+        };
+        let Some(i) = t.pending.iter().position(|(k, _)| *k == token) else {
+            return;
+        };
+        let (_, p) = t.pending.remove(i);
+        let why: String = why.chars().take(120).collect();
+        match p {
+            PendingCommand::Dial { number, .. } => {
+                self.log(format!("DIAL {}: RequestMakeCall not sent ({why})", mask_number(number.as_str())));
+                if self.settings.dial_method == DialMethod::Auto {
+                    self.tel_dial(tab, number.as_str());
+                }
+            }
+            PendingCommand::Drop { call_id, .. } => self.log(format!("DROP call {call_id}: not sent ({why})")),
+        }
+        self.dirty = true;
+    }
+
+    // ---- the clock -----------------------------------------------------------------
+
+    pub fn handle_timeout(&mut self, now: u64) {
+        let ids: Vec<u32> = self.tabs.keys().copied().collect();
+        for tab in ids {
+            let Some(t) = self.tabs.get_mut(&tab) else {
+                continue;
+            };
+            let events = t.tracker.handle_timeout(now);
+            let (expired, kept): (Vec<_>, Vec<_>) = t.pending.drain(..).partition(|(_, p)| p.deadline_ms() <= now);
+            t.pending = kept;
+            if !events.is_empty() {
+                self.emit(tab, events, now);
+            }
+            for (_, p) in expired {
+                self.dirty = true;
+                match p {
+                    PendingCommand::Dial { number, .. } if self.settings.dial_method == DialMethod::Auto => {
+                        self.log(format!(
+                            "DIAL {}: the PBX did not react to RequestMakeCall; falling back to the tel: link",
+                            mask_number(number.as_str())
+                        ));
+                        self.tel_dial(tab, number.as_str());
+                    }
+                    PendingCommand::Dial { number, .. } => {
+                        self.log(format!(
+                            "DIAL {}: the PBX did not react to RequestMakeCall",
+                            mask_number(number.as_str())
+                        ));
+                    }
+                    PendingCommand::Drop { call_id, .. } => {
+                        self.log(format!("DROP call {call_id}: the PBX did not end the call"))
+                    }
+                }
+            }
+        }
+        self.run_due(now);
+    }
+
+    // ---- PestRoutes ----------------------------------------------------------------
+
+    /// A screen-pop ran: `outcome` is a status text key (popOpened, popNoResult, …).
+    pub fn handle_pop_result(&mut self, term: &str, outcome: Text, ok: bool, now: u64) {
+        let term = if term.chars().any(|c| c.is_ascii_digit()) && term.len() > 4 {
+            mask_number(term)
+        } else {
+            term.to_owned()
+        };
+        self.last_pop_failed = if ok { None } else { Some(outcome.clone()) };
+        self.pops.push_front(PopView { at: now, term, outcome, ok });
+        self.pops.truncate(MAX_POPS);
+        self.touch();
+    }
+
+    // ---- internals ---------------------------------------------------------------------
+
+    fn emit(&mut self, tab: u32, events: Vec<CallEvent>, now: u64) {
+        let dropped_before = self.outbox.dropped();
+        for ev in events {
+            if let Some(t) = self.tabs.get_mut(&tab) {
+                t.pending.retain(|(_, p)| {
+                    let done = p.confirmed_by(&ev);
+                    if done {
+                        self.effects.push_back(Effect::Log(match p {
+                            PendingCommand::Dial { .. } => {
+                                format!("dial confirmed by call {}", ev.call.id)
+                            }
+                            PendingCommand::Drop { call_id, .. } => {
+                                format!("drop of call {call_id} confirmed")
+                            }
+                        }));
+                    }
+                    !done
+                });
+            }
+            self.effects.push_back(Effect::Log(format!("tab {tab}: {}", summary(&ev))));
+            let texts = self.outbox.push(ev);
+            if let Some(generation) = self.session {
+                for text in texts {
+                    self.effects.push_back(Effect::ToConnector { generation, text });
+                }
+            }
+        }
+        let dropped = self.outbox.dropped() - dropped_before;
+        if dropped > 0 {
+            self.log(format!(
+                "connector queue full: {dropped} oldest events dropped ({} in all)",
+                self.outbox.dropped()
+            ));
+            self.note(now, Text::new("noteDropped", &[&dropped.to_string()]));
+        }
+        self.touch();
+    }
+
+    fn compute_link_config(&self) -> LinkConfig {
+        let best = self
+            .tabs
+            .values()
+            .filter(|t| !t.identity.extension.is_empty() || !t.tracker.extension().is_empty())
+            .max_by_key(|t| (t.open, t.last_frame_at));
+        let id = best.map(|t| t.identity.clone()).unwrap_or_default();
+        let extension = if !self.settings.extension_number.is_empty() {
+            self.settings.extension_number.clone()
+        } else if !id.extension.is_empty() {
+            id.extension.clone()
+        } else {
+            best.map(|t| t.tracker.extension().to_owned()).unwrap_or_default()
+        };
+        LinkConfig {
+            extension,
+            domain: id.domain,
+            webclient_version: id.webclient_version,
+            user_name: id.user_name,
+            bridge_port: self.settings.bridge_port,
+        }
+    }
+
+    fn update_link_config(&mut self) {
+        let cfg = self.compute_link_config();
+        if self.link_config.as_ref() != Some(&cfg) {
+            self.link_config = Some(cfg.clone());
+            self.effects.push_back(Effect::LinkConfig(cfg));
+            self.status_dirty = true;
+        }
+    }
+
+    fn log(&mut self, line: String) {
+        self.effects.push_back(Effect::Log(line));
+    }
+
+    fn note(&mut self, at: u64, text: Text) {
+        self.notes.push_front(Note { at, text });
+        self.notes.truncate(MAX_NOTES);
+        self.touch();
+    }
+
+    fn touch(&mut self) {
+        self.dirty = true;
+        self.status_dirty = true;
+    }
+
+    // ---- what the popup shows --------------------------------------------------------
+
+    pub fn status_view(&self, now: u64) -> StatusView {
+        let webclient = self.webclient_row();
+        let connector = self.connector_row();
+        let pestroutes = self.pestroutes_row();
+        let badge = status::badge(connector.level, pestroutes.level);
+        let mut calls = Vec::new();
+        for t in self.tabs.values() {
+            for ev in t.tracker.current_calls(now) {
+                calls.push(status::CallView {
+                    direction: if ev.call.direction == Direction::Inbound { "inbound" } else { "outbound" },
+                    state: ev.call.state.as_str(),
+                    number: mask_number(&ev.call.remote_number),
+                    name: mask_name(&ev.call.remote_name),
+                });
+            }
+        }
+        StatusView {
+            v: 1,
+            at: now,
+            badge,
+            rows: status::Rows { webclient, connector, pestroutes },
+            calls,
+            pops: self.pops.iter().cloned().collect(),
+            notes: self.notes.iter().cloned().collect(),
+            trust: status::TrustView {
+                configured: self.trust.configured().to_vec(),
+                pinned: self.trust.pinned().map(str::to_owned),
+            },
+        }
+    }
+
+    fn webclient_row(&self) -> Row {
+        let best = self.tabs.values().filter(|t| t.open).max_by_key(|t| t.last_frame_at);
+        match best {
+            None => Row::new(Level::Warn, Text::new("wcNoTab", &[])),
+            Some(t) => {
+                let ext = self.compute_link_config().extension;
+                if ext.is_empty() {
+                    Row::new(Level::Warn, Text::new("wcNoExtension", &[&t.origin]))
+                } else {
+                    Row::new(Level::Ok, Text::new("wcConnected", &[&ext, &t.origin]))
+                }
+            }
+        }
+    }
+
+    fn connector_row(&self) -> Row {
+        let port = self.link.port.map(|p| p.to_string()).unwrap_or_default();
+        let mut row = match self.link.state.as_str() {
+            "ready" => Row::new(Level::Ok, Text::new("linkReady", &[&port])),
+            "connecting" => Row::new(Level::Busy, Text::new("linkConnecting", &[&port])),
+            "waiting" => Row::new(Level::Busy, Text::new("linkWaiting", &[])),
+            _ => Row::new(Level::Busy, Text::new("linkSearching", &[])),
+        };
+        if row.level != Level::Ok {
+            if let Some((p, ext)) = &self.link.foreign {
+                row = Row::new(Level::Bad, Text::new("linkForeign", &[&p.to_string(), ext]));
+            } else if let Some(p) = self.link.no_ack_port {
+                row = Row::new(Level::Warn, Text::new("linkNoAck", &[&p.to_string()]));
+            }
+            if !self.outbox.is_empty() {
+                row.extra = Some(Text::new("linkHeld", &[&self.outbox.len().to_string()]));
+            }
+        }
+        row
+    }
+
+    fn pestroutes_row(&self) -> Row {
+        if !self.missing_hosts.is_empty() {
+            let mut row = Row::new(Level::Bad, Text::new("streamNoAccess", &[&self.missing_hosts.join(", ")]));
+            row.action = Some(status::Action::GrantHosts { origins: self.missing_hosts.clone() });
+            return row;
+        }
+        let agent = self.stream.agent.clone().unwrap_or_default();
+        let mut row = match self.stream.state.as_str() {
+            "connected" => Row::new(Level::Ok, Text::new("streamConnected", &[&agent])),
+            "connecting" => Row::new(Level::Busy, Text::new("streamConnecting", &[])),
+            "forbidden" => Row::new(Level::Bad, Text::new("streamForbidden", &[])),
+            "badRequest" => Row::new(Level::Bad, Text::new("streamBadRequest", &[])),
+            "unreachable" => Row::new(Level::Warn, Text::new("streamUnreachable", &[])),
+            _ => return Row::new(Level::Off, Text::new("streamUnconfigured", &[])),
+        };
+        if let Some(failed) = &self.last_pop_failed {
+            if row.level == Level::Ok || row.level == Level::Busy {
+                row.level = Level::Warn;
+            }
+            row.extra = Some(failed.clone());
+        }
+        row
+    }
+}

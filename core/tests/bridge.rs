@@ -1,0 +1,311 @@
+//! The service worker's state machine without a browser: trust, commands, outbox, status.
+
+use cti_core::bridge::pace::{COMMAND_SPACING_MS, DUPLICATE_WINDOW_MS};
+use cti_core::bridge::status::Level;
+use cti_core::bridge::trust::Verdict;
+use cti_core::bridge::{
+    Accepted, Bridge, DialMethod, Effect, Identity, LinkReport, Settings, DIAL_CONFIRM_MS, MAX_FRAME_BYTES,
+};
+use cti_core::connector::Command;
+use cti_core::testkit::{delete, frame18, leg, update};
+
+const PBX: &str = "https://pbx.example.com";
+const EVIL: &str = "https://evil.example.net";
+const INSERTED: i64 = 2;
+const RINGING: i64 = 1;
+const DIALING: i64 = 2;
+const CONNECTED: i64 = 3;
+
+fn ident(ext: &str) -> Identity {
+    Identity { extension: ext.into(), domain: "pbx.example.com".into(), ..Default::default() }
+}
+
+/// A bridge with a trusted WebClient in tab 1 and a connector session 1 up.
+fn ready() -> Bridge {
+    let mut b = Bridge::new(Settings::default());
+    assert_eq!(b.handle_login(1, PBX, "page", 1, &ident("101"), 0), Accepted::Yes);
+    b.handle_link_ready(1);
+    drain(&mut b);
+    b
+}
+
+fn drain(b: &mut Bridge) -> Vec<Effect> {
+    std::iter::from_fn(|| b.poll_effect()).collect()
+}
+
+fn sent(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ToConnector { text, .. } => {
+                let v: serde_json::Value = serde_json::from_str(text).unwrap();
+                Some(format!("{} {}", v["call"]["id"].as_str().unwrap(), v["call"]["state"].as_str().unwrap()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn frames_to_tab(effects: &[Effect]) -> Vec<(u32, u32)> {
+    effects
+        .iter()
+        .filter_map(|e| if let Effect::FrameToTab { tab, token, .. } = e { Some((*tab, *token)) } else { None })
+        .collect()
+}
+
+fn tel_dials(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| if let Effect::TelDial { number, .. } = e { Some(number.clone()) } else { None })
+        .collect()
+}
+
+fn dial(n: &str) -> Command {
+    Command::Dial { number: n.into(), sync_id: None }
+}
+
+#[test]
+fn frames_become_events_for_the_live_session_in_order() {
+    let mut b = ready();
+    let mut seq = 1;
+    let mut frame = |b: &mut Bridge, f: Vec<u8>, ts: u64| {
+        seq += 1;
+        assert_eq!(b.handle_frame(1, PBX, "page", seq, ts, &f), Accepted::Yes);
+        sent(&drain(b))
+    };
+    assert_eq!(frame(&mut b, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]), 10), ["7 offered"]);
+    assert_eq!(frame(&mut b, frame18(vec![update(28, CONNECTED)]), 20), ["7 connected"]);
+    assert_eq!(frame(&mut b, frame18(vec![delete(28)]), 30), ["7 ended"]);
+}
+
+#[test]
+fn a_repeated_frame_after_a_worker_restart_changes_nothing() {
+    let mut b = ready();
+    let f = frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]);
+    assert_eq!(b.handle_frame(1, PBX, "page", 2, 10, &f), Accepted::Yes);
+    drain(&mut b);
+    // The worker stops; a new one restores the snapshot; the page sends the frame again.
+    let snap = serde_json::to_string(&b).unwrap();
+    let mut b2: Bridge = serde_json::from_str(&snap).unwrap();
+    b2.set_settings(Settings::default());
+    assert_eq!(b2.handle_frame(1, PBX, "page", 2, 10, &f), Accepted::Repeat);
+    assert!(sent(&drain(&mut b2)).is_empty());
+    assert_eq!(b2.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![update(28, CONNECTED)])), Accepted::Yes);
+    assert_eq!(sent(&drain(&mut b2)), ["7 connected"]);
+}
+
+#[test]
+fn a_look_alike_on_another_origin_changes_nothing() {
+    let mut b = ready();
+    let f = frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]);
+    assert_eq!(b.page_verdict(EVIL, 5), Verdict::Untrusted);
+    assert_eq!(b.handle_login(2, EVIL, "evil", 1, &ident("999"), 5), Accepted::Refused);
+    assert_eq!(b.handle_frame(2, EVIL, "evil", 2, 6, &f), Accepted::Refused);
+    let effects = drain(&mut b);
+    assert!(sent(&effects).is_empty());
+    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Log(_))).count(), 1, "one log line: {effects:?}");
+    assert_eq!(b.link_config().extension, "101", "identity from the trusted tab only");
+    let st = b.status_view(10);
+    assert_eq!(st.notes[0].text.key, "noteLookalike");
+    assert_eq!(st.notes[0].text.args, [EVIL]);
+    // DATEV's DIAL goes to the real WebClient, even though the look-alike spoke last.
+    b.handle_command(dial("+49891234567"), 100);
+    assert_eq!(frames_to_tab(&drain(&mut b)), [(1, 1)]);
+}
+
+#[test]
+fn the_first_login_pins_its_origin_and_forgetting_unpins() {
+    let mut b = Bridge::new(Settings::default());
+    assert_eq!(b.handle_login(1, PBX, "p", 1, &ident("101"), 0), Accepted::Yes);
+    assert!(drain(&mut b).contains(&Effect::Pin(Some(PBX.into()))));
+    assert_eq!(b.handle_login(2, EVIL, "q", 1, &ident("101"), 0), Accepted::Refused);
+    b.forget_pinned(5);
+    assert!(drain(&mut b).contains(&Effect::Pin(None)));
+    assert_eq!(b.handle_login(2, EVIL, "q", 2, &ident("101"), 6), Accepted::Yes);
+}
+
+#[test]
+fn configured_origins_win_over_first_use() {
+    let settings = Settings { webclient_origins: vec![PBX.into()], ..Default::default() };
+    let mut b = Bridge::new(settings);
+    assert_eq!(b.handle_login(2, EVIL, "q", 1, &ident("1"), 0), Accepted::Refused);
+    assert_eq!(b.pinned_origin(), None);
+    assert_eq!(b.handle_login(1, PBX, "p", 1, &ident("1"), 0), Accepted::Yes);
+    assert_eq!(b.pinned_origin(), None, "a configured list is never extended by pinning");
+}
+
+#[test]
+fn events_wait_for_the_connector_and_arrive_complete() {
+    let mut b = Bridge::new(Settings::default());
+    b.handle_login(1, PBX, "p", 1, &ident("101"), 0);
+    b.handle_frame(1, PBX, "p", 2, 1, &frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]));
+    b.handle_frame(1, PBX, "p", 3, 2, &frame18(vec![update(28, CONNECTED)]));
+    b.handle_frame(1, PBX, "p", 4, 3, &frame18(vec![delete(28)]));
+    assert!(sent(&drain(&mut b)).is_empty(), "no session yet");
+    assert_eq!(b.status_view(4).rows.connector.extra.unwrap().key, "linkHeld");
+    b.handle_link_ready(7);
+    assert_eq!(sent(&drain(&mut b)), ["7 offered", "7 connected", "7 ended"]);
+    b.handle_link_down(7);
+    b.handle_link_ready(8);
+    assert!(sent(&drain(&mut b)).is_empty(), "delivered once");
+}
+
+#[test]
+fn a_new_link_after_an_offscreen_crash_hears_everything_undelivered() {
+    let mut b = Bridge::new(Settings::default());
+    b.handle_login(1, PBX, "p", 1, &ident("101"), 0);
+    b.handle_link_ready(1);
+    b.handle_frame(1, PBX, "p", 2, 1, &frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]));
+    assert_eq!(sent(&drain(&mut b)), ["7 offered"]);
+    // The connector goes away, then the offscreen document dies.
+    b.handle_link_down(1);
+    b.handle_frame(1, PBX, "p", 3, 2, &frame18(vec![update(28, CONNECTED)]));
+    b.handle_link_restarted();
+    b.handle_frame(1, PBX, "p", 4, 3, &frame18(vec![delete(28)]));
+    b.handle_link_ready(1);
+    assert_eq!(sent(&drain(&mut b)), ["7 offered", "7 connected", "7 ended"]);
+}
+
+#[test]
+fn dial_sends_make_call_and_falls_back_to_tel_when_the_pbx_ignores_it() {
+    let mut b = ready();
+    b.handle_command(dial("+49 89 1234567"), 1000);
+    let fx = drain(&mut b);
+    assert_eq!(frames_to_tab(&fx), [(1, 1)]);
+    assert!(tel_dials(&fx).is_empty());
+    assert_eq!(b.poll_timeout(), Some(1000 + DIAL_CONFIRM_MS));
+    b.handle_timeout(1000 + DIAL_CONFIRM_MS);
+    assert_eq!(tel_dials(&drain(&mut b)), ["+49891234567"]);
+}
+
+#[test]
+fn a_dial_confirmed_by_an_outbound_call_needs_no_fallback() {
+    let mut b = ready();
+    b.handle_command(dial("+49891234567"), 1000);
+    drain(&mut b);
+    b.handle_frame(1, PBX, "page", 2, 1500, &frame18(vec![leg(INSERTED, 40, 11, DIALING, false, "0891234567")]));
+    drain(&mut b);
+    b.handle_timeout(1000 + DIAL_CONFIRM_MS);
+    assert!(tel_dials(&drain(&mut b)).is_empty());
+}
+
+#[test]
+fn a_make_call_that_cannot_be_sent_falls_back_at_once_in_auto_only() {
+    let mut b = ready();
+    b.handle_command(dial("+49891234567"), 1000);
+    let (tab, token) = frames_to_tab(&drain(&mut b))[0];
+    b.handle_send_result(tab, token, false, "no open WebClient socket");
+    assert_eq!(tel_dials(&drain(&mut b)), ["+49891234567"]);
+
+    let mut b = ready();
+    b.set_settings(Settings { dial_method: DialMethod::Protobuf, ..Default::default() });
+    b.handle_command(dial("+49891234567"), 1000);
+    let (tab, token) = frames_to_tab(&drain(&mut b))[0];
+    b.handle_send_result(tab, token, false, "no socket");
+    b.handle_timeout(10_000);
+    assert!(tel_dials(&drain(&mut b)).is_empty());
+}
+
+#[test]
+fn blocked_prefixes_are_never_dialled_and_shown() {
+    let mut b = ready();
+    b.handle_command(dial("0900 123 456"), 1000);
+    b.handle_command(dial("+49 (137) 1"), 1001);
+    let fx = drain(&mut b);
+    assert!(frames_to_tab(&fx).is_empty() && tel_dials(&fx).is_empty());
+    let st = b.status_view(1002);
+    assert_eq!(st.notes.iter().filter(|n| n.text.key == "noteBlocked").count(), 2);
+    assert!(!st.notes[0].text.args[0].contains("137 1"), "masked");
+}
+
+#[test]
+fn double_click_dials_once_and_two_numbers_dial_twice_in_order() {
+    let mut b = ready();
+    b.handle_command(dial("+49891111111"), 1000);
+    b.handle_command(dial("+49891111111"), 1000 + DUPLICATE_WINDOW_MS / 4);
+    assert_eq!(frames_to_tab(&drain(&mut b)).len(), 1);
+    let mut b = ready();
+    b.handle_command(dial("+49891111111"), 1000);
+    b.handle_command(dial("+49892222222"), 1300);
+    assert_eq!(frames_to_tab(&drain(&mut b)).len(), 1, "the second waits its turn");
+    assert_eq!(b.poll_timeout(), Some(1000 + COMMAND_SPACING_MS));
+    b.handle_timeout(1000 + COMMAND_SPACING_MS);
+    assert_eq!(frames_to_tab(&drain(&mut b)).len(), 1);
+}
+
+#[test]
+fn a_flood_of_commands_is_refused_and_shown() {
+    let mut b = ready();
+    for i in 0..8 {
+        b.handle_command(Command::Drop { call_id: Some(format!("x{i}")) }, 1000 + i);
+    }
+    assert_eq!(b.status_view(2000).notes.iter().filter(|n| n.text.key == "noteFlood").count(), 3);
+}
+
+#[test]
+fn commands_without_a_webclient_tab_are_refused_with_a_note() {
+    let mut b = Bridge::new(Settings::default());
+    b.handle_command(dial("+49891111111"), 1000);
+    assert!(frames_to_tab(&drain(&mut b)).is_empty());
+    assert_eq!(b.status_view(1000).notes[0].text.key, "noteNoTab");
+}
+
+#[test]
+fn drop_names_the_calls_leg() {
+    let mut b = ready();
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    drain(&mut b);
+    b.handle_command(Command::Drop { call_id: None }, 100);
+    assert_eq!(frames_to_tab(&drain(&mut b)).len(), 1);
+}
+
+#[test]
+fn an_oversized_frame_is_refused_and_noted() {
+    let mut b = ready();
+    let big = vec![0u8; MAX_FRAME_BYTES + 1];
+    assert_eq!(b.handle_frame(1, PBX, "page", 2, 10, &big), Accepted::Yes);
+    assert!(sent(&drain(&mut b)).is_empty());
+    assert_eq!(b.status_view(11).notes[0].text.key, "noteTooLarge");
+}
+
+#[test]
+fn closing_the_tab_ends_its_calls() {
+    let mut b = ready();
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    drain(&mut b);
+    b.handle_tab_closed(1, 20);
+    assert_eq!(sent(&drain(&mut b)), ["7 ended"]);
+    assert_eq!(b.status_view(21).rows.webclient.text.key, "wcNoTab");
+}
+
+#[test]
+fn status_rows_and_badge_follow_the_link() {
+    let mut b = ready();
+    b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19901), ..Default::default() }, 0);
+    let st = b.status_view(1);
+    assert_eq!((st.badge.text, st.rows.connector.level), ("ON", Level::Ok));
+    assert_eq!(st.rows.webclient.text.args, ["101", PBX]);
+    b.handle_link_report(
+        LinkReport { state: "searching".into(), foreign: Some((19855, "999".into())), ..Default::default() },
+        2,
+    );
+    let st = b.status_view(3);
+    assert_eq!((st.badge.text, st.rows.connector.text.key.as_str()), ("!", "linkForeign"));
+    assert_eq!(st.notes[0].text.key, "noteForeign");
+    b.set_missing_hosts(vec!["http://mw.example:3000/*".into()]);
+    let st = b.status_view(4);
+    assert_eq!(st.rows.pestroutes.text.key, "streamNoAccess");
+    assert!(st.rows.pestroutes.action.is_some());
+}
+
+#[test]
+fn identity_values_of_the_wrong_shape_are_dropped() {
+    let id = Identity {
+        extension: "12ab".into(),
+        domain: "x".repeat(300),
+        webclient_version: "1\n2".into(),
+        user_name: "Max".into(),
+    }
+    .sanitised();
+    assert_eq!(id, Identity { user_name: "Max".into(), ..Default::default() });
+}
