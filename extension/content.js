@@ -1,130 +1,151 @@
-// Content script (isolated world) on candidate pages. Decides whether this is a 3CX
-// WebClient page, and if so relays the hook's frames to the service worker (as bytes, in
-// order, retried until the worker has stored their effect) and the worker's commands to
-// the hook.
+// Content script (isolated world) on candidate pages. Relays the page hook's WebClient
+// frames to the service worker and the worker's command frames to the hook. It decides
+// nothing about trust: the worker judges the page by the origin Chrome reports for this
+// port, and says whether to relay at all. It reads no settings, so no setting (and no
+// secret) ever enters a web page's process.
 (() => {
   'use strict';
+  const M = CtiMessages;
   const channel = new MessageChannel();
   const hook = channel.port1;
-  // Hand the hook its private port (see hook.js for why no page script can take it).
-  window.postMessage({ __ctiBridgePort: true }, location.origin, [channel.port2]);
+  // Synchronous, at document_start: the hook (injected first) takes this port before any
+  // page script runs (see hook.js).
+  window.dispatchEvent(new MessageEvent('cti-bridge-port', { ports: [channel.port2] }));
 
   const pageId = crypto.randomUUID();
   let seq = 0;
-  let active = false;
-  const queue = [];          // messages for the service worker, in order
-  let pumping = false;
-  const waiting = new Map(); // command id -> resolve, for the hook's 'sent' answers
+  /** @type {chrome.runtime.Port | null} */
+  let port = null;
+  let trusted = false;
+  let refused = false;
+  let queueMax = Infinity;
+  let dropped = 0;
+  /** Sent but not yet stored by the worker; sent again after a worker restart. @type {PageToWorker[]} */
+  const unacked = [];
+  /** Frames waiting for this task to end, so a burst travels as one message. @type {FrameItem[]} */
+  let batch = [];
+  /** @type {Map<number, number>} hook command id -> worker token */
+  const commands = new Map();
+  let nextCommand = 1;
 
-  function provision() {
-    const read = (k) => { try { return JSON.parse(localStorage.getItem(k)); } catch (_) { return null; } };
+  /** @returns {Identity} */
+  function identity() {
+    /** @param {string} k */
+    const read = (k) => { try { return JSON.parse(localStorage.getItem(k) || 'null'); } catch (_) { return null; } };
     const p = read('wc.provision') || {};
     const version = read('wc.version');
     const name = localStorage.getItem('yourname');
+    const ext = p.username;
     return {
-      extension: typeof p.username === 'string' || typeof p.username === 'number' ? String(p.username) : '',
+      extension: typeof ext === 'string' || typeof ext === 'number' ? String(ext) : '',
       domain: typeof p.domain === 'string' ? p.domain : '',
       webclientVersion: typeof version === 'string' ? version : '',
       userName: typeof name === 'string' ? name : '',
     };
   }
 
-  function hasProvision() {
-    try { return localStorage.getItem('wc.provision') !== null; } catch (_) { return false; }
-  }
-
-  async function isWebClientPage() {
-    if (location.pathname.startsWith('/webclient') || hasProvision()) return true;
+  function looksLikeWebClient() {
     try {
-      const { values } = await CtiSettings.load();
-      return values.webclientOrigins.includes(location.origin);
+      return location.pathname.startsWith('/webclient') || localStorage.getItem('wc.provision') !== null;
     } catch (_) {
       return false;
     }
   }
 
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-  // Sends queued messages one at a time; a worker that is starting or was stopped
-  // mid-message gets the same message again (it recognises repeats by pageId/seq).
-  async function pump() {
-    if (pumping) return;
-    pumping = true;
+  /** @param {PageToWorker} msg */
+  function post(msg) {
+    if (!port) connect();
     try {
-      while (queue.length) {
-        let delivered = false;
-        for (let attempt = 0; attempt < 40 && !delivered; attempt++) {
-          try {
-            const r = await chrome.runtime.sendMessage(queue[0]);
-            delivered = !!(r && r.ok);
-          } catch (_) {
-            // Worker restarting, or the extension was reloaded.
-          }
-          if (!delivered) await sleep(Math.min(100 * (attempt + 1), 1000));
-        }
-        if (!delivered) console.warn('[3CX Bridge] service worker unreachable; a WebClient frame was not delivered');
-        queue.shift();
+      port?.postMessage(msg);
+    } catch (_) {
+      port = null; // the worker went away; connect() resends everything unacked
+    }
+  }
+
+  /** @param {PageToWorker} msg */
+  function send(msg) {
+    if (refused) return;
+    if (unacked.length >= queueMax) {
+      unacked.splice(0, 1);
+      if (++dropped % 100 === 1) console.warn(`[3CX Bridge] worker unreachable: ${dropped} WebClient messages dropped`);
+    }
+    unacked.push(msg);
+    if (trusted) post(msg);
+  }
+
+  function flushFrames() {
+    if (!batch.length) return;
+    const frames = batch;
+    batch = [];
+    send({ kind: 'frames', pageId, frames });
+  }
+
+  /** @param {WorkerToPage} msg */
+  function fromWorker(msg) {
+    if (msg.kind === 'verdict') {
+      if (!msg.trusted) {
+        refused = true;
+        hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'standDown' }));
+        port?.disconnect();
+        port = null;
+        unacked.length = 0;
+        return;
       }
-    } finally {
-      pumping = false;
-    }
-  }
-
-  function toWorker(msg) {
-    queue.push(msg);
-    pump();
-  }
-
-  function announce() {
-    toWorker({ type: 'webclient', pageId, seq: ++seq, provision: provision() });
-  }
-
-  hook.onmessage = (ev) => {
-    const m = ev.data;
-    if (!m || typeof m !== 'object') return;
-    if (m.t === 'frame' && m.buf instanceof ArrayBuffer) {
-      toWorker({ type: 'frame', pageId, seq: ++seq, ts: m.ts, bytes: new Uint8Array(m.buf) });
-    } else if (m.t === 'open') {
-      announce();
-    } else if (m.t === 'close') {
-      toWorker({ type: 'socketClosed', pageId, seq: ++seq });
-    } else if (m.t === 'sent' && waiting.has(m.id)) {
-      waiting.get(m.id)(m);
-      waiting.delete(m.id);
-    }
-  };
-
-  let nextCommand = 1;
-  function toHook(msg) {
-    return new Promise((resolve) => {
+      queueMax = msg.queueMax;
+      if (trusted) return; // a reconnection: onDisconnect has sent everything again
+      trusted = true;
+      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'activate', maxFrameBytes: msg.maxFrameBytes }));
+      for (const m of unacked) post(m);
+    } else if (msg.kind === 'ack') {
+      while (unacked.length && ackSeq(unacked[0]) <= msg.seq) unacked.shift();
+    } else if (msg.kind === 'send' || msg.kind === 'tel') {
       const id = nextCommand++;
-      waiting.set(id, resolve);
-      hook.postMessage({ ...msg, id });
-      setTimeout(() => { if (waiting.delete(id)) resolve({ ok: false, why: 'page hook did not answer' }); }, 2000);
+      commands.set(id, msg.token);
+      hook.postMessage(/** @type {ContentToHook} */ (msg.kind === 'send'
+        ? { kind: 'send', id, frame: msg.frame }
+        : { kind: 'tel', id, number: msg.number, delayMs: msg.delayMs }));
+    }
+  }
+
+  /** @param {PageToWorker} m */
+  function ackSeq(m) {
+    return m.kind === 'frames' ? m.frames[m.frames.length - 1].seq : 'seq' in m ? m.seq : 0;
+  }
+
+  function connect() {
+    if (port || refused) return;
+    port = chrome.runtime.connect({ name: M.PORT_WEBCLIENT });
+    port.onMessage.addListener(fromWorker);
+    port.onDisconnect.addListener(() => {
+      port = null;
+      // A stopped worker: come back at once if something still waits for it. The new
+      // worker recognises what it had already stored (page id and sequence number).
+      if (trusted && unacked.length) for (const m of unacked) post(m);
     });
   }
 
-  chrome.runtime.onMessage.addListener((msg, sender, reply) => {
-    if (sender.id !== chrome.runtime.id || !active || !msg || typeof msg !== 'object') return;
-    if (msg.type === 'sendFrame' && msg.frame instanceof Uint8Array) {
-      toHook({ t: 'send', frame: msg.frame }).then(reply);
-      return true;
+  hook.onmessage = (ev) => {
+    const m = M.parseHook(ev.data);
+    if (!m || refused) return;
+    if (m.kind === 'frame') {
+      if (!batch.length) queueMicrotask(flushFrames);
+      batch.push({ seq: ++seq, ts: m.ts, bytes: new Uint8Array(m.buf) });
+      return;
     }
-    if (msg.type === 'telDial' && typeof msg.number === 'string') {
-      toHook({ t: 'tel', number: msg.number, delay: msg.delay }).then(reply);
-      return true;
+    flushFrames();
+    if (m.kind === 'open') {
+      send({ kind: 'login', pageId, seq: ++seq, identity: identity() });
+      connect(); // a /ws/webclient socket makes any page a candidate
+    } else if (m.kind === 'close') {
+      send({ kind: 'closed', pageId, seq: ++seq });
+    } else if (m.kind === 'tooLarge') {
+      console.warn(`[3CX Bridge] a WebClient frame of ${m.size} bytes was refused`);
+    } else if (m.kind === 'sent') {
+      const token = commands.get(m.id);
+      commands.delete(m.id);
+      if (token !== undefined) send({ kind: 'sent', token, ok: m.ok, why: m.why });
     }
-    return undefined;
-  });
+  };
 
-  (async () => {
-    if (!(await isWebClientPage())) {
-      // The WebClient may write its provisioning after login: look once more later.
-      await sleep(3000);
-      if (!(await isWebClientPage())) return;
-    }
-    active = true;
-    hook.postMessage({ t: 'activate' });
-    announce();
-  })();
+  if (looksLikeWebClient()) connect();
 })();

@@ -1,85 +1,106 @@
-// Page hook, MAIN world, document_start: runs before any WebClient script, so it sees the
-// socket that the WebClient opens early. It wraps WebSocket for `/ws/webclient` sockets
-// only, hands their binary frames on as bytes (copies, so the page keeps its own), and
-// keeps the socket so command frames can be sent on it.
+// Page hook: MAIN world, document_start, injected before the content script (manifest
+// order), so it runs before any script of the page. It wraps WebSocket so that the
+// WebClient's own socket (`/ws/webclient`) hands copies of its binary frames to the
+// content script, and so that command frames can be put on it.
 //
-// The channel to the content script is a MessageChannel whose port arrives before any page
-// script can listen; frames and commands travel only on it, so other page scripts, other
-// frames and other sites cannot forge either.
+// The channel: the content script dispatches, synchronously and still before any page
+// script exists, an event carrying one end of a MessageChannel. The hook takes the first
+// one and ignores any later one, so no page script can take or replace the channel.
+// Everything the hook relies on is captured here, before page scripts could alter it.
 (() => {
   'use strict';
   const NativeWebSocket = window.WebSocket;
   if (typeof NativeWebSocket !== 'function') return;
-  // Captured now: later page scripts may replace these.
-  const apply = Reflect.apply;
+  const R = Reflect;
+  const apply = R.apply;
+  const getter = (/** @type {object} */ proto, /** @type {string} */ name) =>
+    /** @type {() => any} */ (/** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(proto, name)).get);
   const addListener = EventTarget.prototype.addEventListener;
   const stopImmediate = Event.prototype.stopImmediatePropagation;
+  const eventPorts = getter(MessageEvent.prototype, 'ports');
+  const eventData = getter(MessageEvent.prototype, 'data');
   const portPost = MessagePort.prototype.postMessage;
+  const portStart = MessagePort.prototype.start;
   const wsSend = NativeWebSocket.prototype.send;
+  const wsState = getter(NativeWebSocket.prototype, 'readyState');
   const bufSlice = ArrayBuffer.prototype.slice;
-  const isArrayBuffer = (v) => v instanceof ArrayBuffer;
+  const bufLength = getter(ArrayBuffer.prototype, 'byteLength');
+  const isArrayBuffer = (/** @type {unknown} */ v) => v instanceof ArrayBuffer;
   const now = Date.now;
   const setTimer = window.setTimeout.bind(window);
+  const makeUrl = (/** @type {unknown} */ u) => new URL(String(u), location.href);
   const OPEN = NativeWebSocket.OPEN;
-  const MAX_BUFFERED = 2000;
+  // Before the worker's verdict the hook holds a WebClient socket's first frames (the
+  // PBX's initial state), bounded; sites without such a socket never buffer anything.
+  const EARLY_MAX = 512;
 
+  /** @type {MessagePort | null} */
   let port = null;
-  let active = false;        // the content script confirmed this is a WebClient page
-  const early = [];          // messages before the port or the confirmation arrived
-  const sockets = [];        // tracked WebClient sockets, newest last
+  let state = 'waiting'; // waiting | active | down
+  let maxFrameBytes = Infinity;
+  /** @type {Array<[HookToContent, Transferable[]]>} */
+  const early = [];
+  /** @type {Array<{id: number, ws: WebSocket}>} */
+  const sockets = [];
   let nextSocketId = 1;
 
-  function emit(msg, transfer) {
-    if (port && active) {
-      apply(portPost, port, [msg, transfer || []]);
-    } else if (early.length < MAX_BUFFERED) {
-      early.push([msg, transfer]);
-    }
+  /** @param {HookToContent} msg @param {Transferable[]} [transfer] */
+  function emit(msg, transfer = []) {
+    if (state === 'active' && port) apply(portPost, port, [msg, transfer]);
+    else if (state === 'waiting' && early.length < EARLY_MAX) early.push([msg, transfer]);
   }
 
+  /** @param {unknown} url */
   function isWebClientUrl(url) {
     try {
-      return new URL(String(url), location.href).pathname.startsWith('/ws/webclient');
+      return makeUrl(url).pathname.startsWith('/ws/webclient');
     } catch (_) {
       return false;
     }
   }
 
+  /** @param {WebSocket} ws */
   function track(ws) {
+    if (state === 'down') return;
     const id = nextSocketId++;
     sockets.push({ id, ws });
-    apply(addListener, ws, ['open', () => emit({ t: 'open', socket: id })]);
+    apply(addListener, ws, ['open', () => emit({ kind: 'open', socket: id })]);
     apply(addListener, ws, ['close', () => {
       const i = sockets.findIndex((s) => s.id === id);
       if (i >= 0) sockets.splice(i, 1);
-      emit({ t: 'close', socket: id });
+      emit({ kind: 'close', socket: id });
     }]);
-    apply(addListener, ws, ['message', (ev) => {
-      const data = ev.data;
-      if (isArrayBuffer(data)) {
-        const copy = apply(bufSlice, data, [0]);
-        emit({ t: 'frame', socket: id, ts: now(), buf: copy }, [copy]);
-      }
+    apply(addListener, ws, ['message', (/** @type {MessageEvent} */ ev) => {
+      if (state === 'down') return;
+      const data = apply(eventData, ev, []);
+      if (!isArrayBuffer(data)) return;
+      const size = apply(bufLength, data, []);
+      // Refused before it is copied: a huge frame costs nothing here.
+      if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: id, size });
+      const copy = apply(bufSlice, data, [0]);
+      emit({ kind: 'frame', socket: id, ts: now(), buf: copy }, [copy]);
     }]);
   }
 
-  class WebSocket extends NativeWebSocket {
-    constructor(url, protocols) {
-      if (arguments.length > 1) super(url, protocols); else super(url);
-      if (isWebClientUrl(url)) track(this);
-    }
-  }
-  window.WebSocket = WebSocket;
+  // A Proxy keeps WebSocket looking native (name, toString, prototype, instanceof).
+  window.WebSocket = new Proxy(NativeWebSocket, {
+    construct(target, args, newTarget) {
+      const ws = R.construct(target, args, newTarget);
+      if (isWebClientUrl(args[0])) track(ws);
+      return ws;
+    },
+  });
 
   function liveSocket() {
     for (let i = sockets.length - 1; i >= 0; i--) {
-      if (sockets[i].ws.readyState === OPEN) return sockets[i].ws;
+      if (apply(wsState, sockets[i].ws, []) === OPEN) return sockets[i].ws;
     }
     return null;
   }
 
   // The fallback dial method confirmed on real WebClients: a tel: link, then Enter in the
   // dial dialog. `number` was validated by the core (digits, +, *, # only).
+  /** @param {string} number @param {number} delay */
   function telDial(number, delay) {
     const a = document.createElement('a');
     a.href = 'tel:' + number;
@@ -89,38 +110,44 @@
     a.remove();
     setTimer(() => {
       for (const target of [document.activeElement, document]) {
-        if (!target) continue;
-        target.dispatchEvent(new KeyboardEvent('keydown', {
+        target?.dispatchEvent(new KeyboardEvent('keydown', {
           key: 'Enter', code: 'Enter', keyCode: 13, which: 13, bubbles: true, cancelable: true,
         }));
       }
     }, delay);
   }
 
+  /** @param {MessageEvent} ev */
   function onCommand(ev) {
-    const msg = ev.data;
+    const msg = /** @type {ContentToHook} */ (apply(eventData, ev, []));
     if (!msg || typeof msg !== 'object') return;
-    if (msg.t === 'activate') {
-      active = true;
-      for (const [m, tr] of early.splice(0)) apply(portPost, port, [m, tr || []]);
-    } else if (msg.t === 'send' && msg.frame instanceof Uint8Array) {
+    if (msg.kind === 'activate' && state === 'waiting') {
+      state = 'active';
+      maxFrameBytes = msg.maxFrameBytes;
+      for (const [m, tr] of early.splice(0)) apply(portPost, port, [m, tr]);
+    } else if (msg.kind === 'standDown') {
+      state = 'down';
+      early.length = 0;
+      sockets.length = 0;
+    } else if (msg.kind === 'send' && state === 'active' && msg.frame instanceof Uint8Array) {
       const ws = liveSocket();
-      if (!ws) { emit({ t: 'sent', id: msg.id, ok: false, why: 'no open WebClient socket' }); return; }
+      if (!ws) return emit({ kind: 'sent', id: msg.id, ok: false, why: 'no open WebClient socket' });
       apply(wsSend, ws, [msg.frame]);
-      emit({ t: 'sent', id: msg.id, ok: true });
-    } else if (msg.t === 'tel' && typeof msg.number === 'string' && /^\+?[0-9*#]{1,32}$/.test(msg.number)) {
-      telDial(msg.number, Math.min(Math.max(Number(msg.delay) || 750, 0), 5000));
-      emit({ t: 'sent', id: msg.id, ok: true });
+      emit({ kind: 'sent', id: msg.id, ok: true, why: '' });
+    } else if (msg.kind === 'tel' && state === 'active' && /^\+?[0-9*#]{1,32}$/.test(msg.number)) {
+      telDial(msg.number, msg.delayMs);
+      emit({ kind: 'sent', id: msg.id, ok: true, why: '' });
     }
   }
 
-  // The content script posts the port once, at document_start. This listener is the first
-  // on the window and stops the event, so no page script ever sees the port.
+  /** @param {Event} ev */
   function takePort(ev) {
-    if (port || ev.source !== window || !ev.data || ev.data.__ctiBridgePort !== true || !ev.ports[0]) return;
     apply(stopImmediate, ev, []);
-    port = ev.ports[0];
-    port.onmessage = onCommand;
+    const ports = apply(eventPorts, ev, []);
+    if (port || !ports || !ports[0]) return;
+    port = ports[0];
+    apply(addListener, port, ['message', onCommand]);
+    apply(portStart, port, []);
   }
-  apply(addListener, window, ['message', takePort, true]);
+  apply(addListener, window, ['cti-bridge-port', takePort, true]);
 })();

@@ -36,9 +36,14 @@ function setState(state, extra = {}) {
   report({ type: 'streamStatus', status: { state, at: Date.now(), ...extra } });
 }
 
+// TEMPORARY: the callback API the offscreen entry uses, over the old loop.
+export function createPestRoutesStream(h) {
+  report = (m) => (m.type === 'screenPop' ? h.onScreenPop(m.pop) : h.onStatus(m.status));
+  return { setConfig: (cfg) => startPestRoutes(cfg) };
+}
+
 /** (Re)starts the stream for {serverAddress, sharedSecret, agent}; unchanged config is a no-op. */
-export function startPestRoutes(cfg, toWorker) {
-  report = toWorker;
+export function startPestRoutes(cfg) {
   const base = baseUrl(cfg.serverAddress);
   const key = JSON.stringify([base, cfg.sharedSecret, cfg.agent]);
   if (current && current.key === key) return;

@@ -1,32 +1,33 @@
 // The PestRoutes screen-pop: find (or open) the PestRoutes tab, bring it forward, and run
 // the customer search the way the page itself does (spec/pestroutes-sse.md). The search
-// terms reach the page as arguments of an injected function, never as code.
+// terms reach the page as arguments of an injected function, never as code. How long to
+// wait for what comes from the core (screenPopPlan).
+import { screenPopPlan } from './wasm/cti_core.js';
 
-const LOAD_TIMEOUT_MS = 30000;
+/** @typedef {{key: string, args: string[], ok: boolean}} PopOutcome */
 
-function originPattern(url) {
-  const u = new URL(url);
-  return `${u.origin}/*`;
-}
-
-function waitForLoad(tabId) {
+/** @param {number} tabId @param {number} timeoutMs @returns {Promise<boolean>} */
+function waitForLoad(tabId, timeoutMs) {
   return new Promise((resolve) => {
+    /** @param {boolean} ok */
     const done = (ok) => { chrome.tabs.onUpdated.removeListener(onUpdated); clearTimeout(t); resolve(ok); };
+    /** @param {number} id @param {chrome.tabs.TabChangeInfo} info */
     const onUpdated = (id, info) => { if (id === tabId && info.status === 'complete') done(true); };
-    const t = setTimeout(() => done(false), LOAD_TIMEOUT_MS);
+    const t = setTimeout(() => done(false), timeoutMs);
     chrome.tabs.onUpdated.addListener(onUpdated);
     chrome.tabs.get(tabId).then((tab) => { if (tab.status === 'complete') done(true); }, () => done(false));
   });
 }
 
-// Runs in the PestRoutes page (MAIN world, where its jQuery lives).
-async function searchInPage(terms) {
-  const input = document.getElementById('customerSearch');
-  if (!input) return { outcome: 'no search box on the page' };
-  const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+// Runs in the PestRoutes page (MAIN world, where its jQuery lives). Self-contained.
+/** @param {string[]} terms @param {number} pollMs @param {number} pollForMs */
+async function searchInPage(terms, pollMs, pollForMs) {
+  const input = /** @type {HTMLInputElement | null} */ (document.getElementById('customerSearch'));
+  if (!input) return { key: 'popNoSearchBox' };
+  const setValue = /** @type {(v: string) => void} */ (Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set);
   const visibleItem = () => {
     for (const li of document.querySelectorAll('.ui-autocomplete li.ui-menu-item')) {
-      if (li.offsetParent !== null) return li;
+      if (/** @type {HTMLElement} */ (li).offsetParent !== null) return /** @type {HTMLElement} */ (li);
     }
     return null;
   };
@@ -35,46 +36,52 @@ async function searchInPage(terms) {
     setValue.call(input, term);
     input.dispatchEvent(new Event('input', { bubbles: true }));
     input.dispatchEvent(new KeyboardEvent('keyup', { bubbles: true }));
-    const $ = window.jQuery;
+    const $ = /** @type {any} */ (window).jQuery;
     if ($ && $.fn && $.fn.autocomplete && $(input).autocomplete('instance')) $(input).autocomplete('search', term);
-    for (let waited = 0; waited <= 3000; waited += 150) {
+    for (let waited = 0; waited <= pollForMs; waited += pollMs) {
       const li = visibleItem();
       if (li) {
-        (li.querySelector('a, .ui-menu-item-wrapper, div') || li).click();
-        return { outcome: 'opened', term };
+        /** @type {HTMLElement} */ (li.querySelector('a, .ui-menu-item-wrapper, div') || li).click();
+        return { key: 'popOpened' };
       }
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
-  return { outcome: 'no result' };
+  return { key: 'popNoResult' };
 }
 
-/** Opens the customer; returns the outcome text for the popup. */
+/**
+ * Opens the customer in the PestRoutes tab.
+ * @param {string} pestroutesUrl @param {ScreenPop} pop @returns {Promise<PopOutcome>}
+ */
 export async function openCustomer(pestroutesUrl, pop) {
-  if (!pestroutesUrl) return 'no PestRoutes address configured';
+  const plan = screenPopPlan();
+  if (!pestroutesUrl) return { key: 'popNoAddress', args: [], ok: false };
   let url;
   try {
     url = new URL(pestroutesUrl);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
   } catch (_) {
-    return 'PestRoutes address is not a web address';
+    return { key: 'popBadAddress', args: [], ok: false };
   }
-  let [tab] = await chrome.tabs.query({ url: originPattern(url.href) });
-  if (!tab) {
-    tab = await chrome.tabs.create({ url: url.href, active: true });
-  }
-  await chrome.windows.update(tab.windowId, { focused: true });
-  await chrome.tabs.update(tab.id, { active: true });
-  if (!(await waitForLoad(tab.id))) return 'PestRoutes tab did not finish loading';
   try {
+    let [tab] = await chrome.tabs.query({ url: `${url.origin}/*` });
+    if (!tab || tab.id === undefined) tab = await chrome.tabs.create({ url: url.href, active: true });
+    const tabId = /** @type {number} */ (tab.id);
+    await chrome.windows.update(tab.windowId, { focused: true });
+    await chrome.tabs.update(tabId, { active: true });
+    if (!(await waitForLoad(tabId, plan.loadTimeoutMs))) return { key: 'popNotLoaded', args: [], ok: false };
     const [res] = await chrome.scripting.executeScript({
-      target: { tabId: tab.id },
+      target: { tabId },
       world: 'MAIN',
       func: searchInPage,
-      args: [pop.searchTerms],
+      args: [pop.searchTerms, plan.pollMs, plan.pollForMs],
     });
-    return (res && res.result && res.result.outcome) || 'no result';
+    const key = /** @type {{key?: string} | undefined} */ (res?.result)?.key || 'popNoResult';
+    return { key, args: [], ok: key === 'popOpened' };
   } catch (e) {
-    return `could not reach the PestRoutes page (${e.message})`;
+    const msg = String(/** @type {Error} */ (e).message || e);
+    if (/cannot access|permission/i.test(msg)) return { key: 'popNoAccess', args: [], ok: false };
+    return { key: 'popError', args: [msg.slice(0, 120)], ok: false };
   }
 }

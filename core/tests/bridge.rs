@@ -309,3 +309,20 @@ fn identity_values_of_the_wrong_shape_are_dropped() {
     .sanitised();
     assert_eq!(id, Identity { user_name: "Max".into(), ..Default::default() });
 }
+
+#[test]
+fn pestroutes_hosts_need_a_grant_unless_granted_at_install() {
+    use cti_core::bridge::{host_patterns, web_origin};
+    assert_eq!(web_origin("192.168.1.50:3000").as_deref(), Some("http://192.168.1.50:3000"));
+    assert_eq!(web_origin("HTTPS://Office.PestRoutes.com/x?y").as_deref(), Some("https://office.pestroutes.com"));
+    assert_eq!(web_origin("ftp://x"), None);
+    assert_eq!(web_origin("http://user@evil"), None);
+    assert_eq!(web_origin(""), None);
+    assert_eq!(
+        host_patterns("mw.office.lan:3000", "https://office.pestroutes.com/"),
+        ["http://mw.office.lan:3000/*"]
+    );
+    assert!(host_patterns("", "https://acme.fieldroutes.com").is_empty());
+    assert_eq!(host_patterns("", "http://office.pestroutes.com"), ["http://office.pestroutes.com/*"]);
+    assert_eq!(host_patterns("", "https://crm.example.com"), ["https://crm.example.com/*"]);
+}

@@ -50,7 +50,21 @@ async function launch() {
       await waitFor(async () => !(await workerTargets(context, extensionId)), 5000, 'worker stopped');
     },
     async workerRunning() { return workerTargets(context, extensionId); },
-    async openWebClient(pbx) {
+    /**
+     * Opens the simulated PBX's WebClient. Each test's PBX listens on a new port, so a new
+     * origin: unless told otherwise, it is configured as the trusted WebClient origin (as an
+     * administrator would), instead of relying on the first origin pinned.
+     */
+    async openWebClient(pbx, { trust = true } = {}) {
+      if (trust) {
+        await h.settings({ webclientOrigins: [pbx.origin] });
+        // The worker applies settings asynchronously: wait until its status shows them.
+        const w = await h.worker();
+        await waitFor(async () => {
+          const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
+          return status && status.trust.configured.includes(pbx.origin);
+        }, 5000, 'trusted origin applied');
+      }
       const page = await context.newPage();
       page.on('console', (m) => logs.push(`page: ${m.text()}`));
       await page.goto(`${pbx.origin}/webclient/`);

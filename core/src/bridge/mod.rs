@@ -45,6 +45,58 @@ pub const PAGE_QUEUE_MAX: usize = 4_096;
 pub const DIAL_DELAY_DEFAULT_MS: u32 = 750;
 pub const DIAL_DELAY_MAX_MS: u32 = 5_000;
 
+/// Hosts granted at install (manifest `host_permissions`): PestRoutes and FieldRoutes
+/// offices need no click for screen-pops.
+pub const INSTALL_GRANTED_HOSTS: [&str; 2] = [".pestroutes.com", ".fieldroutes.com"];
+
+/// Opening a customer in the PestRoutes tab: how long the tab may take to load, and how
+/// the search result list is watched (spec/pestroutes-sse.md: about every 150 ms, ~3 s).
+pub const POP_LOAD_TIMEOUT_MS: u32 = 30_000;
+pub const POP_POLL_MS: u32 = 150;
+pub const POP_POLL_FOR_MS: u32 = 3_000;
+/// Screen-pops waiting for the PestRoutes tab; more are dropped (and logged).
+pub const POP_QUEUE_MAX: u32 = 8;
+
+/// `scheme://host[:port]` of an http(s) address, lower-cased; `host:port` means http.
+pub fn web_origin(address: &str) -> Option<String> {
+    let a = address.trim();
+    if a.is_empty() || a.len() > 512 {
+        return None;
+    }
+    let lower = a.to_ascii_lowercase();
+    let (scheme, rest) = if let Some(r) = lower.strip_prefix("https://") {
+        ("https", r)
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        ("http", r)
+    } else if lower.contains("://") {
+        return None;
+    } else {
+        ("http", lower.as_str())
+    };
+    let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host_port.rsplit_once(':').map_or(host_port, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host_port });
+    if host.is_empty() || host.contains('@') || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')) {
+        return None;
+    }
+    Some(format!("{scheme}://{host_port}"))
+}
+
+/// Host permission patterns PestRoutes needs beyond what the manifest grants at install:
+/// the middleware's and the PestRoutes page's origins.
+pub fn host_patterns(server_address: &str, pestroutes_url: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for o in [web_origin(server_address), web_origin(pestroutes_url)].into_iter().flatten() {
+        let host = o.split("://").nth(1).unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let granted = o.starts_with("https://") && INSTALL_GRANTED_HOSTS.iter().any(|d| host.ends_with(d));
+        let pattern = format!("{o}/*");
+        if !granted && !out.contains(&pattern) {
+            out.push(pattern);
+        }
+    }
+    out
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DialMethod {
@@ -298,6 +350,11 @@ impl Bridge {
             .values()
             .flat_map(|t| t.tracker.poll_timeout().into_iter().chain(t.pending.iter().map(|(_, p)| p.deadline_ms())));
         tabs.chain(self.gate.poll_timeout()).min()
+    }
+
+    /// The connector session that acknowledged us, if one is up.
+    pub fn session(&self) -> Option<u64> {
+        self.session
     }
 
     /// The link configuration in force (for a connector link that just started).

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 // One submodule per browser role's state machine; each only translates between JS and
 // the core.
+mod bridge;
 mod session;
 mod stream;
 
@@ -19,13 +20,13 @@ use crate::screenpop;
 use crate::sse::SseParser;
 use crate::tracker::CallTracker;
 
-fn to_js<T: Serialize>(v: &T) -> JsValue {
+pub(crate) fn to_js<T: Serialize>(v: &T) -> JsValue {
     // Plain objects (not Maps) so the shell can read fields and hand them to chrome.* APIs.
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
 }
 
-fn ms(now_ms: f64) -> u64 {
+pub(crate) fn ms(now_ms: f64) -> u64 {
     if now_ms.is_finite() && now_ms > 0.0 {
         now_ms as u64
     } else {
@@ -377,4 +378,28 @@ pub fn probe_plan(extension: &str, configured: u16, last_good: u16) -> JsValue {
         rest: Vec<u16>,
     }
     to_js(&Plan { first, rest })
+}
+
+/// Texts sent on the current connector session (see `crate::link::RecentTexts`).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct RecentTexts {
+    inner: crate::link::RecentTexts,
+}
+
+#[wasm_bindgen]
+impl RecentTexts {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RecentTexts {
+        RecentTexts::default()
+    }
+
+    /// Whether `text` has not been sent on this session yet (and is now remembered).
+    pub fn admit(&mut self, text: &str) -> bool {
+        self.inner.admit(text)
+    }
+
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
 }

@@ -1,0 +1,292 @@
+//! wasm-bindgen surface of the service worker's state machine (`crate::bridge`).
+//! Translation only: numbers and strings in, plain JS objects out.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::{ms, to_js};
+use crate::bridge::status::Text;
+use crate::bridge::trust::Verdict;
+use crate::bridge::{self, Accepted, Effect, Identity, LinkReport, Settings, StreamReport};
+use crate::connector::Command;
+
+fn settings(v: JsValue) -> Settings {
+    serde_wasm_bindgen::from_value(v).unwrap_or_else(|e| {
+        web_sys::console::warn_1(&format!("[3CX Bridge] settings of the wrong shape, defaults apply: {e}").into());
+        Settings::default()
+    })
+}
+
+fn accepted(a: Accepted) -> u8 {
+    match a {
+        Accepted::Yes => 0,
+        Accepted::Repeat => 1,
+        Accepted::Refused => 2,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+enum EffectView<'a> {
+    #[serde(rename_all = "camelCase")]
+    ToConnector { generation: u64, text: &'a str },
+    #[serde(rename_all = "camelCase")]
+    TelDial { tab: u32, number: &'a str, delay_ms: u32 },
+    LinkConfig { config: &'a bridge::LinkConfig },
+    Pin { origin: Option<&'a str> },
+    Log { line: &'a str },
+}
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+enum CommandView {
+    Dial { number: String },
+    #[serde(rename_all = "camelCase")]
+    Drop { call_id: Option<String> },
+}
+
+/// The service worker's state: WebClient tabs, trust, outbox, commands, status.
+#[wasm_bindgen]
+pub struct Bridge {
+    inner: bridge::Bridge,
+}
+
+#[wasm_bindgen]
+impl Bridge {
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings_obj: JsValue) -> Bridge {
+        Bridge { inner: bridge::Bridge::new(settings(settings_obj)) }
+    }
+
+    /// Rebuilds the state from `snapshot()` (the worker restarted); throws on a bad one.
+    pub fn restore(snapshot: &str, settings_obj: JsValue) -> Result<Bridge, JsError> {
+        let mut inner: bridge::Bridge =
+            serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("bad snapshot: {e}")))?;
+        inner.set_settings(settings(settings_obj));
+        Ok(Bridge { inner })
+    }
+
+    pub fn snapshot(&self) -> String {
+        serde_json::to_string(&self.inner).unwrap_or_default()
+    }
+
+    #[wasm_bindgen(js_name = setSettings)]
+    pub fn set_settings(&mut self, settings_obj: JsValue) {
+        self.inner.set_settings(settings(settings_obj));
+    }
+
+    #[wasm_bindgen(js_name = restorePin)]
+    pub fn restore_pin(&mut self, origin: &str) {
+        self.inner.restore_pin(origin);
+    }
+
+    #[wasm_bindgen(js_name = forgetPinned)]
+    pub fn forget_pinned(&mut self, now: f64) {
+        self.inner.forget_pinned(ms(now));
+    }
+
+    #[wasm_bindgen(js_name = setMissingHosts)]
+    pub fn set_missing_hosts(&mut self, hosts: Vec<String>) {
+        self.inner.set_missing_hosts(hosts);
+    }
+
+    /// "trusted", "unpinned" (may talk; its login pins it) or "untrusted".
+    #[wasm_bindgen(js_name = pageVerdict)]
+    pub fn page_verdict(&mut self, origin: &str, now: f64) -> String {
+        match self.inner.page_verdict(origin, ms(now)) {
+            Verdict::Trusted => "trusted",
+            Verdict::Unpinned => "unpinned",
+            Verdict::Untrusted => "untrusted",
+        }
+        .into()
+    }
+
+    /// 0 accepted, 1 repeat, 2 refused.
+    #[wasm_bindgen(js_name = handleLogin)]
+    pub fn handle_login(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, identity: JsValue, now: f64) -> u8 {
+        let identity: Identity = serde_wasm_bindgen::from_value(identity).unwrap_or_default();
+        accepted(self.inner.handle_login(tab, origin, page_id, ms(seq), &identity, ms(now)))
+    }
+
+    #[wasm_bindgen(js_name = handleSocketClosed)]
+    pub fn handle_socket_closed(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, now: f64) -> u8 {
+        accepted(self.inner.handle_socket_closed(tab, origin, page_id, ms(seq), ms(now)))
+    }
+
+    /// 0 accepted, 1 repeat, 2 refused. `hasEffects()` tells whether anything follows.
+    #[wasm_bindgen(js_name = handleFrame)]
+    pub fn handle_frame(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, ts: f64, bytes: &[u8]) -> u8 {
+        accepted(self.inner.handle_frame(tab, origin, page_id, ms(seq), ms(ts), bytes))
+    }
+
+    #[wasm_bindgen(js_name = handleTabClosed)]
+    pub fn handle_tab_closed(&mut self, tab: u32, now: f64) {
+        self.inner.handle_tab_closed(tab, ms(now));
+    }
+
+    #[wasm_bindgen(js_name = handleLinkReady)]
+    pub fn handle_link_ready(&mut self, generation: f64) {
+        self.inner.handle_link_ready(ms(generation));
+    }
+
+    #[wasm_bindgen(js_name = handleLinkDown)]
+    pub fn handle_link_down(&mut self, generation: f64) {
+        self.inner.handle_link_down(ms(generation));
+    }
+
+    #[wasm_bindgen(js_name = handleLinkRestarted)]
+    pub fn handle_link_restarted(&mut self) {
+        self.inner.handle_link_restarted();
+    }
+
+    #[wasm_bindgen(js_name = handleLinkReport)]
+    pub fn handle_link_report(&mut self, report: JsValue, now: f64) {
+        let report: LinkReport = serde_wasm_bindgen::from_value(report).unwrap_or_default();
+        self.inner.handle_link_report(report, ms(now));
+    }
+
+    #[wasm_bindgen(js_name = handleStreamReport)]
+    pub fn handle_stream_report(&mut self, report: JsValue) {
+        let report: StreamReport = serde_wasm_bindgen::from_value(report).unwrap_or_default();
+        self.inner.handle_stream_report(report);
+    }
+
+    /// `{kind:'dial', number}` or `{kind:'drop', callId?}` from our connector; throws on
+    /// anything else.
+    #[wasm_bindgen(js_name = handleCommand)]
+    pub fn handle_command(&mut self, command: JsValue, now: f64) -> Result<(), JsError> {
+        let cmd: CommandView =
+            serde_wasm_bindgen::from_value(command).map_err(|e| JsError::new(&format!("bad command: {e}")))?;
+        self.inner.handle_command(
+            match cmd {
+                CommandView::Dial { number } => Command::Dial { number, sync_id: None },
+                CommandView::Drop { call_id } => Command::Drop { call_id },
+            },
+            ms(now),
+        );
+        Ok(())
+    }
+
+    #[wasm_bindgen(js_name = handleClickToDial)]
+    pub fn handle_click_to_dial(&mut self, number: &str, now: f64) {
+        self.inner.handle_click_to_dial(number, ms(now));
+    }
+
+    #[wasm_bindgen(js_name = handleSendResult)]
+    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str) {
+        self.inner.handle_send_result(tab, token, ok, why);
+    }
+
+    #[wasm_bindgen(js_name = handleTimeout)]
+    pub fn handle_timeout(&mut self, now: f64) {
+        self.inner.handle_timeout(ms(now));
+    }
+
+    #[wasm_bindgen(js_name = handlePopResult)]
+    pub fn handle_pop_result(&mut self, term: &str, key: &str, args: Vec<String>, ok: bool, now: f64) {
+        self.inner.handle_pop_result(term, Text { key: key.to_owned(), args }, ok, ms(now));
+    }
+
+    #[wasm_bindgen(js_name = pollTimeout)]
+    pub fn poll_timeout(&self) -> Option<f64> {
+        self.inner.poll_timeout().map(|t| t as f64)
+    }
+
+    #[wasm_bindgen(js_name = hasEffects)]
+    pub fn has_effects(&self) -> bool {
+        self.inner.has_effects()
+    }
+
+    /// Everything the shell must do now, in order, as plain objects.
+    pub fn poll(&mut self) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        while let Some(e) = self.inner.poll_effect() {
+            out.push(&match &e {
+                Effect::ToConnector { generation, text } => {
+                    to_js(&EffectView::ToConnector { generation: *generation, text })
+                }
+                Effect::FrameToTab { tab, token, frame } => {
+                    // Bytes cross as a Uint8Array, not as a list of numbers.
+                    let obj = js_sys::Object::new();
+                    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&obj, &k.into(), v).ok();
+                    set("kind", &"frameToTab".into());
+                    set("tab", &(*tab).into());
+                    set("token", &(*token).into());
+                    set("frame", &js_sys::Uint8Array::from(frame.as_slice()));
+                    obj.into()
+                }
+                Effect::TelDial { tab, number, delay_ms } => {
+                    to_js(&EffectView::TelDial { tab: *tab, number, delay_ms: *delay_ms })
+                }
+                Effect::LinkConfig(config) => to_js(&EffectView::LinkConfig { config }),
+                Effect::Pin(origin) => to_js(&EffectView::Pin { origin: origin.as_deref() }),
+                Effect::Log(line) => to_js(&EffectView::Log { line }),
+            });
+        }
+        out
+    }
+
+    #[wasm_bindgen(js_name = takeDirty)]
+    pub fn take_dirty(&mut self) -> bool {
+        self.inner.take_dirty()
+    }
+
+    #[wasm_bindgen(js_name = takeStatusDirty)]
+    pub fn take_status_dirty(&mut self) -> bool {
+        self.inner.take_status_dirty()
+    }
+
+    /// What the popup shows (see `crate::bridge::status`).
+    pub fn status(&self, now: f64) -> JsValue {
+        to_js(&self.inner.status_view(ms(now)))
+    }
+
+    /// The connector session the core believes is up (a generation), if any.
+    pub fn session(&self) -> Option<f64> {
+        self.inner.session().map(|g| g as f64)
+    }
+
+    #[wasm_bindgen(js_name = linkConfig)]
+    pub fn link_config(&self) -> JsValue {
+        to_js(&self.inner.link_config())
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Limits {
+    max_frame_bytes: usize,
+    queue_max: usize,
+}
+
+/// What a WebClient page may hold for the worker: `{maxFrameBytes, queueMax}`.
+#[wasm_bindgen(js_name = pageLimits)]
+pub fn page_limits() -> JsValue {
+    to_js(&Limits { max_frame_bytes: bridge::MAX_FRAME_BYTES, queue_max: bridge::PAGE_QUEUE_MAX })
+}
+
+/// Host patterns PestRoutes needs beyond the install-time grant.
+#[wasm_bindgen(js_name = hostPatterns)]
+pub fn host_patterns(server_address: &str, pestroutes_url: &str) -> Vec<String> {
+    bridge::host_patterns(server_address, pestroutes_url)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PopPlan {
+    load_timeout_ms: u32,
+    poll_ms: u32,
+    poll_for_ms: u32,
+    queue_max: u32,
+}
+
+/// How a screen-pop waits for the PestRoutes tab and its search results.
+#[wasm_bindgen(js_name = screenPopPlan)]
+pub fn screen_pop_plan() -> JsValue {
+    to_js(&PopPlan {
+        load_timeout_ms: bridge::POP_LOAD_TIMEOUT_MS,
+        poll_ms: bridge::POP_POLL_MS,
+        poll_for_ms: bridge::POP_POLL_FOR_MS,
+        queue_max: bridge::POP_QUEUE_MAX,
+    })
+}

@@ -1,0 +1,151 @@
+// Every message between the extension's contexts, declared once. A classic script, so the
+// content script can load it too; modules import it for its side effect and use
+// globalThis.CtiMessages. The type checker sees the typedefs below as global types, so
+// both ends of each message are checked against the same declaration.
+//
+// One discriminator everywhere: `kind`. Receivers run what arrives through the matching
+// `parse*` function: anything unknown or malformed is refused here, with one log line.
+
+/** @typedef {{extension: string, domain: string, webclientVersion: string, userName: string}} Identity */
+
+// ---- page hook (MAIN world) <-> content script, on a private MessageChannel ---------------
+/**
+ * @typedef {{kind: 'open', socket: number}
+ *   | {kind: 'close', socket: number}
+ *   | {kind: 'frame', socket: number, ts: number, buf: ArrayBuffer}
+ *   | {kind: 'tooLarge', socket: number, size: number}
+ *   | {kind: 'sent', id: number, ok: boolean, why: string}} HookToContent
+ * @typedef {{kind: 'activate', maxFrameBytes: number}
+ *   | {kind: 'standDown'}
+ *   | {kind: 'send', id: number, frame: Uint8Array}
+ *   | {kind: 'tel', id: number, number: string, delayMs: number}} ContentToHook
+ */
+
+// ---- content script <-> service worker, on a runtime port named PORT_WEBCLIENT ------------
+/**
+ * @typedef {{seq: number, ts: number, bytes: Uint8Array}} FrameItem
+ * @typedef {{kind: 'login', pageId: string, seq: number, identity: Identity}
+ *   | {kind: 'frames', pageId: string, frames: FrameItem[]}
+ *   | {kind: 'closed', pageId: string, seq: number}
+ *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToWorker
+ * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number}
+ *   | {kind: 'ack', seq: number}
+ *   | {kind: 'send', token: number, frame: Uint8Array}
+ *   | {kind: 'tel', token: number, number: string, delayMs: number}} WorkerToPage
+ */
+
+// ---- offscreen document <-> service worker, on a runtime port named PORT_LINK -------------
+/**
+ * @typedef {{extension: string, domain: string, webclientVersion: string, userName: string,
+ *   bridgePort: number, lastGoodPort: number}} LinkSettings
+ * @typedef {{serverAddress: string, sharedSecret: string, agent: string}} StreamSettings
+ * @typedef {{state: string, port?: number, foreign?: [number, string], noAckPort?: number}} LinkReport
+ * @typedef {{state: string, agent?: string}} StreamReport
+ * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
+ * @typedef {{kind: 'dial', number: string} | {kind: 'drop', callId?: string}} ConnectorCommand
+ * @typedef {{kind: 'config', link: LinkSettings, stream: StreamSettings}
+ *   | {kind: 'send', generation: number, texts: string[]}
+ *   | {kind: 'attach'}} WorkerToOffscreen
+ * @typedef {{kind: 'hello', fresh: boolean, ready: number | null}
+ *   | {kind: 'ready', generation: number, port: number}
+ *   | {kind: 'down', generation: number}
+ *   | {kind: 'linkStatus', status: LinkReport}
+ *   | {kind: 'streamStatus', status: StreamReport}
+ *   | {kind: 'rememberPort', port: number}
+ *   | {kind: 'command', command: ConnectorCommand}
+ *   | {kind: 'screenPop', pop: ScreenPop}} OffscreenToWorker
+ */
+
+// ---- popup / options -> service worker, runtime.sendMessage -------------------------------
+/**
+ * @typedef {{kind: 'forgetPinnedOrigin'}
+ *   | {kind: 'diagStart', seconds: number}
+ *   | {kind: 'diagStatus'}
+ *   | {kind: 'diagFetch'}
+ *   | {kind: 'clickToDial', number: string}} UiToWorker
+ */
+
+// eslint-disable-next-line no-var
+var CtiMessages = (() => {
+  'use strict';
+  const PORT_WEBCLIENT = 'webclient';
+  const PORT_LINK = 'link';
+
+  /** @param {unknown} v @returns {v is Record<string, unknown>} */
+  const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  /** @param {unknown} v @param {number} [max] */
+  const isStr = (v, max = 4096) => typeof v === 'string' && v.length <= max;
+  /** @param {unknown} v */
+  const isNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+  /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
+  const PAGE = {
+    login: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isObj(m.identity),
+    frames: (m) => isStr(m.pageId, 64) && Array.isArray(m.frames) &&
+      m.frames.every((f) => isObj(f) && isNum(f.seq) && isNum(f.ts) && f.bytes instanceof Uint8Array),
+    closed: (m) => isStr(m.pageId, 64) && isNum(m.seq),
+    sent: (m) => isNum(m.token) && typeof m.ok === 'boolean' && isStr(m.why, 200),
+  };
+  /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
+  const OFFSCREEN = {
+    hello: (m) => typeof m.fresh === 'boolean' && (m.ready === null || isNum(m.ready)),
+    ready: (m) => isNum(m.generation) && isNum(m.port),
+    down: (m) => isNum(m.generation),
+    linkStatus: (m) => isObj(m.status) && isStr(m.status.state, 32),
+    streamStatus: (m) => isObj(m.status) && isStr(m.status.state, 32),
+    rememberPort: (m) => isNum(m.port),
+    command: (m) => isObj(m.command) && (m.command.kind === 'dial' ? isStr(m.command.number, 64) : m.command.kind === 'drop'),
+    screenPop: (m) => isObj(m.pop) && Array.isArray(m.pop.searchTerms),
+  };
+  /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
+  const TO_OFFSCREEN = {
+    config: (m) => isObj(m.link) && isObj(m.stream),
+    send: (m) => isNum(m.generation) && Array.isArray(m.texts) && m.texts.every((t) => typeof t === 'string'),
+    attach: () => true,
+  };
+  /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
+  const UI = {
+    forgetPinnedOrigin: () => true,
+    diagStart: (m) => isNum(m.seconds),
+    diagStatus: () => true,
+    diagFetch: () => true,
+    clickToDial: (m) => isStr(m.number, 64),
+  };
+  /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
+  const HOOK = {
+    open: (m) => isNum(m.socket),
+    close: (m) => isNum(m.socket),
+    frame: (m) => isNum(m.socket) && isNum(m.ts) && m.buf instanceof ArrayBuffer,
+    tooLarge: (m) => isNum(m.socket) && isNum(m.size),
+    sent: (m) => isNum(m.id) && typeof m.ok === 'boolean' && isStr(m.why, 200),
+  };
+
+  /**
+   * The one place where messages are refused.
+   * @param {Record<string, (m: Record<string, unknown>) => boolean>} table
+   * @param {string} from
+   * @param {unknown} m
+   */
+  function check(table, from, m) {
+    const kind = isObj(m) && typeof m.kind === 'string' ? m.kind : '';
+    if (isObj(m) && Object.prototype.hasOwnProperty.call(table, kind) && table[kind](m)) return m;
+    console.warn(`[3CX Bridge] refused a malformed or unknown message from ${from}: ${JSON.stringify(kind).slice(0, 40)}`);
+    return null;
+  }
+
+  return {
+    PORT_WEBCLIENT,
+    PORT_LINK,
+    /** @param {unknown} m */
+    parsePage: (m) => /** @type {PageToWorker | null} */ (check(PAGE, 'a WebClient page', m)),
+    /** @param {unknown} m */
+    parseOffscreen: (m) => /** @type {OffscreenToWorker | null} */ (check(OFFSCREEN, 'the offscreen document', m)),
+    /** @param {unknown} m */
+    parseToOffscreen: (m) => /** @type {WorkerToOffscreen | null} */ (check(TO_OFFSCREEN, 'the service worker', m)),
+    /** @param {unknown} m */
+    parseUi: (m) => /** @type {UiToWorker | null} */ (check(UI, 'an extension page', m)),
+    /** @param {unknown} m */
+    parseHook: (m) => /** @type {HookToContent | null} */ (check(HOOK, 'the page hook', m)),
+  };
+})();
+globalThis.CtiMessages = CtiMessages;

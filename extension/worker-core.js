@@ -1,0 +1,183 @@
+// The service worker's one core instance (crate::bridge) and the plumbing around it:
+// loading it (and restoring it after a worker stop), carrying out its effects, its timer,
+// persisting its state, and publishing its status (badge, storage.session for the popup).
+//
+// Order of work for a frame: the core decides, its effects go out at once (the CALL_EVENT
+// is on its way to the connector), and only then is the state written; the page's frame
+// is acknowledged once the state that contains it is stored.
+import './settings.js';
+import './messages.js';
+import init, { Bridge } from './wasm/cti_core.js';
+
+const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
+// chrome.alarms wakes a stopped worker; a plain timer is enough for what is due within the
+// worker's idle lifetime (Chrome stops it after 30 s without events).
+const ALARM_BEYOND_MS = 25000;
+
+/** @type {Bridge | null} */
+let core = null;
+/** @type {Record<string, any>} */
+let settings = CtiSettings.DEFAULTS;
+/** @type {Record<string, (effect: any) => void>} */
+const handlers = {};
+/** @type {Array<() => void>} */
+const settingsListeners = [];
+
+/** Registers what to do with one kind of core effect. @param {string} kind @param {(effect: any) => void} fn */
+export function onEffect(kind, fn) {
+  handlers[kind] = fn;
+}
+
+/** Called after the settings changed (and once after loading). @param {() => void} fn */
+export function onSettings(fn) {
+  settingsListeners.push(fn);
+}
+
+export function currentSettings() {
+  return settings;
+}
+
+/** The subset of settings the core acts on (no secret). @param {Record<string, any>} v */
+function coreSettings(v) {
+  const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins', 'clickToDial'];
+  return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+}
+
+async function load() {
+  const wasm = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') });
+  const [stored, local, loaded] = await Promise.all([
+    chrome.storage.session.get('bridge'),
+    chrome.storage.local.get('pinnedOrigin'),
+    CtiSettings.load(),
+    wasm,
+  ]);
+  settings = loaded.values;
+  /** @type {Bridge | null} */
+  let c = null;
+  if (typeof stored.bridge === 'string') {
+    try {
+      c = Bridge.restore(stored.bridge, coreSettings(settings));
+    } catch (e) {
+      log('could not restore the saved state:', /** @type {Error} */ (e).message);
+    }
+  }
+  c = c || new Bridge(coreSettings(settings));
+  if (typeof local.pinnedOrigin === 'string') c.restorePin(local.pinnedOrigin);
+  core = c;
+  settingsListeners.forEach((fn) => fn());
+  flush();
+}
+const loaded = load();
+
+/**
+ * Runs `fn` on the core, now or (while it loads) in arrival order, then carries out what
+ * the core wants done.
+ * @param {(core: Bridge) => void} fn
+ */
+export function withCore(fn) {
+  if (core) {
+    fn(core);
+    flush();
+  } else {
+    loaded.then(() => withCore(fn), (e) => log('the core did not load:', e.message));
+  }
+}
+
+function flush() {
+  const c = core;
+  if (!c) return;
+  if (c.hasEffects()) {
+    for (const e of c.poll()) {
+      const fn = handlers[e.kind];
+      if (fn) fn(e);
+      else if (e.kind === 'log') log(e.line);
+      else if (e.kind === 'pin') chrome.storage.local.set({ pinnedOrigin: e.origin || '' });
+    }
+  }
+  armTimer(c);
+  if (c.takeStatusDirty()) publishSoon();
+  if (c.takeDirty()) persistSoon();
+}
+
+// ---- the clock ----------------------------------------------------------------------
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let timer;
+let timerAt = Infinity;
+/** @param {Bridge} c */
+function armTimer(c) {
+  const at = c.pollTimeout() ?? Infinity;
+  if (at === timerAt) return;
+  clearTimeout(timer);
+  timerAt = at;
+  if (at === Infinity) return;
+  const delay = Math.max(0, at - Date.now());
+  timer = setTimeout(() => {
+    timerAt = Infinity;
+    withCore((k) => k.handleTimeout(Date.now()));
+  }, delay);
+  if (delay > ALARM_BEYOND_MS) chrome.alarms.create('timeout', { when: at });
+}
+chrome.alarms.onAlarm.addListener((a) => {
+  if (a.name === 'timeout') withCore((k) => k.handleTimeout(Date.now()));
+});
+
+// ---- persistence, off the critical path -----------------------------------------------
+/** @type {Array<() => void>} */
+const afterStore = [];
+let storing = false;
+let storeAgain = false;
+
+/** Runs `fn` once the state as it is now has been stored. @param {() => void} fn */
+export function afterPersist(fn) {
+  afterStore.push(fn);
+  persistSoon();
+}
+
+function persistSoon() {
+  if (storing) {
+    storeAgain = true;
+    return;
+  }
+  storing = true;
+  setTimeout(async () => {
+    do {
+      storeAgain = false;
+      const done = afterStore.splice(0);
+      try {
+        if (core) await chrome.storage.session.set({ bridge: core.snapshot() });
+      } catch (e) {
+        log('could not store the state:', /** @type {Error} */ (e).message);
+      }
+      done.forEach((fn) => fn());
+    } while (storeAgain || afterStore.length);
+    storing = false;
+  }, 0);
+}
+
+// ---- status for the popup and the badge ----------------------------------------------
+let publishing = false;
+function publishSoon() {
+  if (publishing) return;
+  publishing = true;
+  setTimeout(() => {
+    publishing = false;
+    if (!core) return;
+    const status = core.status(Date.now());
+    chrome.storage.session.set({ status });
+    const b = status.badge;
+    chrome.action.setBadgeText({ text: b.text });
+    chrome.action.setBadgeBackgroundColor({ color: b.color });
+    chrome.action.setTitle({ title: chrome.i18n.getMessage(b.title.key, b.title.args) || chrome.runtime.getManifest().name });
+  }, 0);
+}
+
+// ---- settings ---------------------------------------------------------------------------
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local' && area !== 'managed') return;
+  if (!Object.keys(changes).some((k) => k in CtiSettings.DEFAULTS)) return;
+  CtiSettings.load().then(({ values }) => {
+    settings = values;
+    withCore((c) => c.setSettings(coreSettings(values)));
+    settingsListeners.forEach((fn) => fn());
+  });
+});

@@ -1,0 +1,38 @@
+// PestRoutes in the worker: screen-pops reported by the offscreen document's stream run
+// one after another (a slow PestRoutes tab never delays a CALL_EVENT), the host access
+// the settings need is checked, and click-to-dial from PestRoutes pages is taken in.
+import { currentSettings, onSettings, withCore } from './worker-core.js';
+import { onOffscreen } from './worker-link.js';
+import { openCustomer } from './screenpop.js';
+import { hostPatterns, screenPopPlan } from './wasm/cti_core.js';
+
+const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
+let chain = Promise.resolve();
+let queued = 0;
+
+onOffscreen('screenPop', (/** @type {{pop: ScreenPop}} */ m) => {
+  if (queued >= screenPopPlan().queueMax) {
+    log('screen-pop dropped: too many waiting for the PestRoutes tab');
+    return;
+  }
+  queued++;
+  chain = chain.then(async () => {
+    const pop = m.pop;
+    const outcome = await openCustomer(currentSettings().pestroutesUrl, pop);
+    withCore((c) => c.handlePopResult(pop.phone || pop.customerId, outcome.key, outcome.args, outcome.ok, Date.now()));
+  }).catch((e) => log('screen-pop failed:', e.message)).finally(() => { queued--; });
+});
+
+// Hosts the extension may not reach yet: shown red in the popup with a grant button.
+async function checkAccess() {
+  const s = currentSettings();
+  const needed = hostPatterns(s.serverAddress, s.pestroutesUrl);
+  const missing = [];
+  for (const origin of needed) {
+    if (!(await chrome.permissions.contains({ origins: [origin] }).catch(() => false))) missing.push(origin);
+  }
+  withCore((c) => c.setMissingHosts(missing));
+}
+onSettings(checkAccess);
+chrome.permissions.onAdded.addListener(checkAccess);
+chrome.permissions.onRemoved.addListener(checkAccess);
