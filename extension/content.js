@@ -147,5 +147,14 @@
     }
   };
 
+  // A restarted worker that has a command for this page asks it to connect again.
+  chrome.runtime.onMessage.addListener((/** @type {WorkerNudge} */ msg, sender) => {
+    if (sender.id !== chrome.runtime.id || !msg || msg.kind !== 'reconnect' || !trusted) return;
+    if (!port) {
+      connect();
+      for (const m of unacked) post(m);
+    }
+  });
+
   if (looksLikeWebClient()) connect();
 })();

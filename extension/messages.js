@@ -32,6 +32,7 @@
  *   | {kind: 'ack', seq: number}
  *   | {kind: 'send', token: number, frame: Uint8Array}
  *   | {kind: 'tel', token: number, number: string, delayMs: number}} WorkerToPage
+ * @typedef {{kind: 'reconnect'}} WorkerNudge  (runtime.sendMessage to the tab: connect again)
  */
 
 // ---- offscreen document <-> service worker, on a runtime port named PORT_LINK -------------

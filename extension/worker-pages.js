@@ -7,6 +7,8 @@ import { pageLimits } from './wasm/cti_core.js';
 const M = CtiMessages;
 /** @type {Map<number, chrome.runtime.Port>} tab id -> its page's port */
 const ports = new Map();
+/** Commands for a page whose port went away with a stopped worker. @type {Map<number, WorkerToPage[]>} */
+const waiting = new Map();
 const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
 
 chrome.runtime.onConnect.addListener((port) => {
@@ -29,8 +31,10 @@ chrome.runtime.onConnect.addListener((port) => {
   withCore((c) => {
     const trusted = c.pageVerdict(origin, Date.now()) !== 'untrusted';
     port.postMessage(/** @type {WorkerToPage} */ ({ kind: 'verdict', trusted, ...pageLimits() }));
-    if (trusted) ports.set(tab, port);
-    else port.disconnect();
+    if (!trusted) return port.disconnect();
+    ports.set(tab, port);
+    for (const msg of waiting.get(tab) || []) port.postMessage(msg);
+    waiting.delete(tab);
   });
 });
 
@@ -69,32 +73,38 @@ function onPage(c, tab, origin, port, m) {
   }
 }
 
-/** @param {number} tab @param {WorkerToPage} msg */
+/**
+ * Sends to the tab's page; a page whose port closed when the worker stopped is asked to
+ * connect again and gets the message then. False when the tab cannot be reached at all.
+ * @param {number} tab @param {WorkerToPage} msg
+ */
 function toPage(tab, msg) {
   const port = ports.get(tab);
-  if (!port) return false;
-  try {
-    port.postMessage(msg);
-    return true;
-  } catch (_) {
-    return false;
+  if (port) {
+    try {
+      port.postMessage(msg);
+      return true;
+    } catch (_) {
+      ports.delete(tab);
+    }
   }
+  const list = waiting.get(tab) || [];
+  list.push(msg);
+  waiting.set(tab, list);
+  chrome.tabs.sendMessage(tab, /** @type {WorkerNudge} */ ({ kind: 'reconnect' })).catch(() => {
+    waiting.delete(tab);
+    if (msg.kind === 'send') withCore((c) => c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer'));
+    else log('tel: dial not started: the WebClient tab does not answer');
+  });
+  return true;
 }
 
-onEffect('frameToTab', (e) => {
-  if (!toPage(e.tab, { kind: 'send', token: e.token, frame: e.frame })) {
-    withCore((c) => c.handleSendResult(e.tab, e.token, false, 'the WebClient tab is not connected'));
-  }
-});
-
-onEffect('telDial', (e) => {
-  if (!toPage(e.tab, { kind: 'tel', token: 0, number: e.number, delayMs: e.delayMs })) {
-    log('tel: dial not started: the WebClient tab is not connected');
-  }
-});
+onEffect('frameToTab', (e) => toPage(e.tab, { kind: 'send', token: e.token, frame: e.frame }));
+onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: 0, number: e.number, delayMs: e.delayMs }));
 
 // A closed WebClient tab takes its calls with it: they end for DATEV now.
 chrome.tabs.onRemoved.addListener((tab) => {
   ports.delete(tab);
+  waiting.delete(tab);
   withCore((c) => c.handleTabClosed(tab, Date.now()));
 });

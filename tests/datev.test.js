@@ -252,17 +252,37 @@ test('malformed frames and malformed connector messages change nothing', async (
   assert.deepEqual(evs(), ['60 offered inbound +4995111', '60 connected inbound +4995111', '60 ended inbound +4995111']);
 });
 
-test('commands faster than a person, or with no WebClient tab, are refused', async () => {
+test('a double-clicked DIAL dials once; two numbers 300 ms apart dial twice, in order', async () => {
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0891111' });
-  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0892222' });
+  await sleep(150);
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '089 1111' });
   await settle(1);
+  await sleep(1500);
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891111'], 'a double click is one dial');
+  await sleep(1000); // past the double-click window
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0892222' });
+  await sleep(300);
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
+  await waitFor(() => pbx.commands.length >= 3, 5000, 'both dials');
   await sleep(500);
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891111']);
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891111', '0892222', '0893333']);
+});
+
+test('blocked prefixes are never dialled; commands with no WebClient tab are refused', async () => {
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0900 123456' });
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49 137 99' });
+  await sleep(1500);
+  assert.deepEqual(pbx.commands, [], 'no premium-rate or mass-call number dialled');
+  const w = await h.worker();
+  const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
+  assert.equal(status.notes.filter((n) => n.text.key === 'noteBlocked').length, 2, 'shown in the popup');
   await page.close();
-  await sleep(1200);
+  await sleep(300);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
   await sleep(1500);
-  assert.equal(pbx.commands.length, 1);
+  assert.equal(pbx.commands.length, 0);
+  const after = (await w.evaluate(() => chrome.storage.session.get('status'))).status;
+  assert.equal(after.notes[0].text.key, 'noteNoTab');
   page = await h.openWebClient(pbx); // for afterEach
 });
 

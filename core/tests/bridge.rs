@@ -326,3 +326,11 @@ fn pestroutes_hosts_need_a_grant_unless_granted_at_install() {
     assert_eq!(host_patterns("", "http://office.pestroutes.com"), ["http://office.pestroutes.com/*"]);
     assert_eq!(host_patterns("", "https://crm.example.com"), ["https://crm.example.com/*"]);
 }
+
+#[test]
+fn the_link_keeps_the_operators_identity_when_the_tab_closes() {
+    let mut b = ready();
+    b.handle_tab_closed(1, 5);
+    assert_eq!(b.link_config().extension, "101");
+    assert_eq!(b.link_config().domain, "pbx.example.com");
+}

@@ -273,6 +273,9 @@ pub struct Bridge {
     notes: VecDeque<Note>,
     gate: CommandGate,
     next_token: u32,
+    /// Who the operator was on the last WebClient login: the link keeps its HELLO
+    /// identity while no WebClient tab is open (the extension number does not change).
+    last_identity: Identity,
     #[serde(skip)]
     link_config: Option<LinkConfig>,
     /// Origins refused lately, so a look-alike gets one log line, not one per frame.
@@ -514,6 +517,9 @@ impl Bridge {
         let configured = self.settings.extension_number.clone();
         if let Some(t) = self.tabs.get_mut(&tab) {
             t.identity = identity.sanitised();
+            if !t.identity.extension.is_empty() {
+                self.last_identity = t.identity.clone();
+            }
             t.open = true;
             t.tracker.set_extension(if configured.is_empty() { &t.identity.extension } else { &configured });
         }
@@ -878,7 +884,7 @@ impl Bridge {
             .values()
             .filter(|t| !t.identity.extension.is_empty() || !t.tracker.extension().is_empty())
             .max_by_key(|t| (t.open, t.last_frame_at));
-        let id = best.map(|t| t.identity.clone()).unwrap_or_default();
+        let id = best.map(|t| t.identity.clone()).unwrap_or_else(|| self.last_identity.clone());
         let extension = if !self.settings.extension_number.is_empty() {
             self.settings.extension_number.clone()
         } else if !id.extension.is_empty() {
