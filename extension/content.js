@@ -139,7 +139,7 @@
     } else if (m.kind === 'close') {
       send({ kind: 'closed', pageId, seq: ++seq });
     } else if (m.kind === 'tooLarge') {
-      console.warn(`[3CX Bridge] a WebClient frame of ${m.size} bytes was refused`);
+      if (trusted) post({ kind: 'oversized', size: m.size });
     } else if (m.kind === 'sent') {
       const token = commands.get(m.id);
       commands.delete(m.id);

@@ -27,6 +27,7 @@
  * @typedef {{kind: 'login', pageId: string, seq: number, identity: Identity}
  *   | {kind: 'frames', pageId: string, frames: FrameItem[]}
  *   | {kind: 'closed', pageId: string, seq: number}
+ *   | {kind: 'oversized', size: number}
  *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToWorker
  * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number}
  *   | {kind: 'ack', seq: number}
@@ -85,6 +86,7 @@ var CtiMessages = (() => {
     frames: (m) => isStr(m.pageId, 64) && Array.isArray(m.frames) &&
       m.frames.every((f) => isObj(f) && isNum(f.seq) && isNum(f.ts) && f.bytes instanceof Uint8Array),
     closed: (m) => isStr(m.pageId, 64) && isNum(m.seq),
+    oversized: (m) => isNum(m.size),
     sent: (m) => isNum(m.token) && typeof m.ok === 'boolean' && isStr(m.why, 200),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */

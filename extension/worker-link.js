@@ -79,7 +79,17 @@ chrome.runtime.onConnect.addListener((p) => {
     return;
   }
   port = p;
-  p.onDisconnect.addListener(() => { if (port === p) port = null; });
+  p.onDisconnect.addListener(() => {
+    if (port !== p) return;
+    port = null;
+    // The document closed or crashed: its sockets are gone. The core keeps every event
+    // the connector has not had; a new document gets them once its connector answers.
+    chrome.offscreen.hasDocument().then((has) => {
+      if (has) return;
+      withCore((c) => c.handleLinkRestarted());
+      ensureOffscreen().then(pushConfig);
+    });
+  });
   p.onMessage.addListener((raw) => {
     const m = M.parseOffscreen(raw);
     if (m) onMessage(m);

@@ -63,6 +63,9 @@ function onPage(c, tab, origin, port, m) {
     case 'sent':
       c.handleSendResult(tab, m.token, m.ok, m.why);
       return;
+    case 'oversized':
+      c.handleOversizedFrame(tab, origin, m.size, Date.now());
+      return;
   }
   if (seq >= 0) {
     afterPersist(() => {

@@ -18,11 +18,23 @@ function prTabs() {
   return h.context.pages().filter((p) => p.url().startsWith(pr.url));
 }
 
-async function popOutcome(count, what) {
+// The outcomes as the popup words them in English (the status names them by message key).
+const OUTCOME = {
+  popOpened: 'opened', popNoResult: 'no result', popNoSearchBox: 'no search box on the page',
+  popNoAddress: 'no PestRoutes address configured',
+};
+
+/** The recent screen-pops as the worker publishes them for the popup, newest first. */
+async function recentPops() {
   const w = await h.worker();
+  const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
+  return ((status && status.pops) || []).map((p) => ({ ...p, outcome: OUTCOME[p.outcome.key] || p.outcome.key }));
+}
+
+async function popOutcome(count, what) {
   return waitFor(async () => {
-    const { pops = [] } = await w.evaluate(() => chrome.storage.session.get('pops'));
-    return pops.length >= count && pops[0];
+    const list = await recentPops();
+    return list.length >= count && list[0];
   }, 15000, what || `screen-pop ${count}`);
 }
 
@@ -90,7 +102,7 @@ test('malformed events and hostile values are ignored with a log line', async ()
   mw.push(AGENT, 'openCustomer', { type: 'openCustomer', customerID: '12345', phone: '', agent: '999' });
   await sleep(1500);
   const w = await h.worker();
-  const { pops: list = [] } = await w.evaluate(() => chrome.storage.session.get('pops'));
+  const list = await recentPops();
   assert.equal(list.length, pops, 'no screen-pop for any of them');
   assert.equal(await tab.evaluate(() => window.pwned), false);
   assert.equal(await tab.textContent('#record'), 'no customer open');

@@ -334,3 +334,12 @@ fn the_link_keeps_the_operators_identity_when_the_tab_closes() {
     assert_eq!(b.link_config().extension, "101");
     assert_eq!(b.link_config().domain, "pbx.example.com");
 }
+
+#[test]
+fn the_link_shows_down_at_once_when_the_session_ends() {
+    let mut b = ready();
+    b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19801), ..Default::default() }, 0);
+    b.handle_link_down(1);
+    assert_eq!(b.status_view(1).rows.connector.text.key, "linkSearching");
+    assert_ne!(b.status_view(1).badge.text, "ON");
+}

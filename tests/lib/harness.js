@@ -8,7 +8,8 @@ const { chromium } = require('playwright-core');
 
 const DIST = path.resolve(__dirname, '..', '..', 'dist');
 
-async function launch() {
+/** @param {{args?: string[]}} [opts] extra Chromium arguments */
+async function launch({ args = [] } = {}) {
   if (!fs.existsSync(path.join(DIST, 'manifest.json'))) throw new Error('dist/ is missing: run ./build.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cti-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
@@ -18,6 +19,7 @@ async function launch() {
       '--no-sandbox', `--disable-extensions-except=${DIST}`, `--load-extension=${DIST}`,
       '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
+      ...args,
     ],
   });
   const sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 10000 }));

@@ -6,17 +6,19 @@
 // (opened by a tel: link, confirmed with Enter) always works, as in the real WebClient.
 'use strict';
 const http = require('node:http');
+const https = require('node:https');
 const { WebSocketServer } = require('ws');
 const proto = require('./proto');
 
-const PAGE = (ext) => `<!doctype html>
+const PAGE = (ext, headScript) => `<!doctype html>
 <html><head><meta charset="utf-8"><title>3CX WebClient (simulated)</title>
+${headScript ? `<script>${headScript}</script>` : ''}
 <script>
   localStorage.setItem('wc.provision', JSON.stringify({ username: ${JSON.stringify(ext)}, domain: 'pbx.test' }));
   localStorage.setItem('wc.version', JSON.stringify('20.0.1000'));
   localStorage.setItem('yourname', 'Erika Operator');
   // Opened while the document is still parsing: a late hook would miss it.
-  const ws = new WebSocket('ws://' + location.host + '/ws/webclient?sessionId=SESSION-SECRET&pass=PASS-SECRET');
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/webclient?sessionId=SESSION-SECRET&pass=PASS-SECRET');
   ws.binaryType = 'arraybuffer';
   window.__received = 0;
   ws.onmessage = (e) => { if (e.data instanceof ArrayBuffer && e.data.byteLength > 0) window.__received++; };
@@ -40,8 +42,16 @@ const PAGE = (ext) => `<!doctype html>
 </script></head><body><h1>WebClient</h1></body></html>`;
 
 class Pbx {
-  constructor({ extension = '1005' } = {}) {
+  /**
+   * @param {{extension?: string, tls?: {key: string, cert: string}, host?: string, headScript?: string}} [opts]
+   * `tls` serves https (with `host` as the origin's name, mapped to 127.0.0.1 by Chromium's
+   * --host-resolver-rules); `headScript` runs in the page before the WebClient's script.
+   */
+  constructor({ extension = '1005', tls = null, host = '127.0.0.1', headScript = '' } = {}) {
     this.extension = extension;
+    this.tls = tls;
+    this.host = host;
+    this.headScript = headScript;
     this.honourCommands = true;
     this.commands = [];      // decoded command frames received
     this.pageDials = [];     // dials made through the page's own dialog
@@ -52,10 +62,10 @@ class Pbx {
   }
 
   async start() {
-    this.server = http.createServer((req, res) => {
+    const handler = (req, res) => {
       if (req.url.startsWith('/webclient')) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-        res.end(PAGE(this.extension));
+        res.end(PAGE(this.extension, this.headScript));
       } else if (req.url.startsWith('/other')) {
         res.writeHead(200, { 'Content-Type': 'text/html' });
         res.end('<!doctype html><title>not a WebClient</title><body>plain page</body>');
@@ -63,7 +73,8 @@ class Pbx {
         res.writeHead(404);
         res.end();
       }
-    });
+    };
+    this.server = this.tls ? https.createServer(this.tls, handler) : http.createServer(handler);
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, sock, head) => {
       if (!req.url.startsWith('/ws/webclient')) return sock.destroy();
@@ -71,7 +82,7 @@ class Pbx {
     });
     await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
     this.port = this.server.address().port;
-    this.origin = `http://127.0.0.1:${this.port}`;
+    this.origin = `${this.tls ? 'https' : 'http'}://${this.host}:${this.port}`;
     return this;
   }
 

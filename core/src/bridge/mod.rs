@@ -580,6 +580,15 @@ impl Bridge {
         Accepted::Yes
     }
 
+    /// The page refused a frame over `MAX_FRAME_BYTES` before copying it.
+    pub fn handle_oversized_frame(&mut self, tab: u32, origin: &str, size: u64, now: u64) {
+        if self.trust.judge(origin) != Verdict::Trusted {
+            return;
+        }
+        self.log(format!("tab {tab}: frame of {size} bytes refused (limit {MAX_FRAME_BYTES})"));
+        self.note(now, Text::new("noteTooLarge", &[]));
+    }
+
     /// The tab is gone (closed or navigated away): its calls end for DATEV now.
     pub fn handle_tab_closed(&mut self, tab: u32, now: u64) {
         let Some(mut t) = self.tabs.remove(&tab) else {
@@ -609,6 +618,10 @@ impl Bridge {
         if self.session == Some(generation) {
             self.session = None;
             self.outbox.session_ended();
+            // Shown at once: the link reports its search only after its backoff.
+            if self.link.state == "ready" {
+                self.link = LinkReport { state: "searching".into(), ..LinkReport::default() };
+            }
             self.touch();
         }
     }
@@ -617,8 +630,10 @@ impl Bridge {
     pub fn handle_link_restarted(&mut self) {
         if self.session.take().is_some() {
             self.outbox.session_ended();
-            self.touch();
         }
+        // Whatever the old document last reported is no longer true.
+        self.link = LinkReport::default();
+        self.touch();
     }
 
     pub fn handle_link_report(&mut self, report: LinkReport, now: u64) {

@@ -119,6 +119,11 @@ impl Bridge {
         accepted(self.inner.handle_frame(tab, origin, page_id, ms(seq), ms(ts), bytes))
     }
 
+    #[wasm_bindgen(js_name = handleOversizedFrame)]
+    pub fn handle_oversized_frame(&mut self, tab: u32, origin: &str, size: f64, now: f64) {
+        self.inner.handle_oversized_frame(tab, origin, ms(size), ms(now));
+    }
+
     #[wasm_bindgen(js_name = handleTabClosed)]
     pub fn handle_tab_closed(&mut self, tab: u32, now: f64) {
         self.inner.handle_tab_closed(tab, ms(now));
