@@ -1,93 +1,141 @@
-// TEMPORARY adapter (replaced by the session-machine adapter): the old offscreen link logic
-// behind the new callback API, so the worker can be tested meanwhile.
-import { helloMessage, parseConnectorMessage, probePlan } from './wasm/cti_core.js';
+// The connector link's shell: carries out what the core's ConnectorSession decides.
+// It owns the probe fetches, the one WebSocket to the local DATEV connector and one timer;
+// which port, when to greet, whose connector it is, when to retry and for how long all
+// come from the core (core/src/session.rs). Effects that are not about sockets go to the
+// caller's hooks.
+import { ConnectorSession } from './wasm/cti_core.js';
 
-/** @param {any} h */
-export function createConnectorLink(h) {
-  /** @type {any} */
-  let config = null;
+/**
+ * @typedef {{ extension: string, domain?: string, webclientVersion?: string,
+ *             userName?: string, bridgePort?: number, lastGoodPort?: number }} LinkConfig
+ * @typedef {{ kind: 'dial', number: string } | { kind: 'drop', callId?: string | null }} LinkCommand
+ * @typedef {{ state: 'waiting' | 'searching' | 'connecting' | 'ready', port: number | null,
+ *             foreign: { port: number, extension: string } | null,
+ *             noAckPort: number | null }} LinkStatus
+ * @typedef {{ kind: 'probe', generation: number, ports: number[], timeoutMs: number }
+ *   | { kind: 'connect', port: number, generation: number }
+ *   | { kind: 'send', generation: number, text: string }
+ *   | { kind: 'close', generation: number }
+ *   | { kind: 'ready', generation: number, port: number }
+ *   | { kind: 'down', generation: number }
+ *   | { kind: 'rememberPort', port: number }
+ *   | { kind: 'command', command: LinkCommand }
+ *   | { kind: 'status', status: LinkStatus }
+ *   | { kind: 'log', line: string }} LinkEffect
+ * @typedef {{ onReady(generation: number, port: number): void, onDown(generation: number): void,
+ *             onCommand(cmd: LinkCommand): void, onStatus(status: LinkStatus): void,
+ *             onRememberPort(port: number): void, log(line: string): void }} LinkHooks
+ * @typedef {{ setConfig(cfg: LinkConfig): void, send(generation: number, text: string): boolean,
+ *             status(): LinkStatus }} ConnectorLink
+ */
+
+/**
+ * `GET http://127.0.0.1:PORT/`: the connector answers `OK`. A fetch (not a WebSocket) so
+ * that refused ports stay out of the extension's error page.
+ * @param {number} port
+ * @param {number} timeoutMs
+ * @returns {Promise<boolean>}
+ */
+async function probe(port, timeoutMs) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
+    return r.status === 200 && (await r.text()).trim() === 'OK';
+  } catch (_) {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * @param {LinkHooks} hooks
+ * @returns {ConnectorLink}
+ */
+export function createConnectorLink(hooks) {
+  const session = new ConnectorSession();
   /** @type {WebSocket | null} */
   let socket = null;
-  let generation = 0;
-  let acked = false;
-  /** @type {(() => void) | null} */
-  let wake = null;
-  const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+  let socketGeneration = -1;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
 
-  /** @param {number} port */
-  async function probe(port) {
-    const ctl = new AbortController();
-    const t = setTimeout(() => ctl.abort(), 1500);
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
-      return r.status === 200 && (await r.text()).trim() === 'OK';
-    } catch (_) { return false; } finally { clearTimeout(t); }
-  }
-  async function discover() {
-    const plan = probePlan(config.extension, config.bridgePort || 0, config.lastGoodPort || 0);
-    for (const p of plan.first) if (await probe(p)) return p;
-    if (!plan.rest.length) return null;
-    const res = await Promise.all(plan.rest.map((/** @type {number} */ p) => probe(p).then((ok) => (ok ? p : null))));
-    return res.find((p) => p !== null) ?? null;
-  }
-  /** @param {number} port */
-  function session(port) {
-    return new Promise((resolve) => {
-      const gen = ++generation;
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-      socket = ws;
-      acked = false;
-      let tries = 0;
-      /** @type {any} */
-      let t = null;
-      const hello = () => {
-        if (tries++ >= 3) { ws.close(); return; }
-        ws.send(helloMessage(config.extension, config.domain, config.webclientVersion, config.userName));
-        t = setTimeout(hello, 2000);
-      };
-      ws.onopen = () => { h.onStatus({ state: 'connecting', port }); hello(); };
-      ws.onmessage = (ev) => {
-        let msg;
-        try { msg = parseConnectorMessage(String(ev.data)); } catch (e) { h.log(`refused: ${/** @type {Error} */ (e).message}`); return; }
-        if (msg.kind === 'helloAck') {
-          if (acked) return;
-          acked = true; clearTimeout(t);
-          h.onRememberPort(port);
-          h.onStatus({ state: 'ready', port });
-          h.onReady(gen, port);
-        } else if (acked) {
-          h.onCommand(msg.kind === 'dial' ? { kind: 'dial', number: msg.number } : { kind: 'drop', callId: msg.callId || undefined });
-        }
-      };
-      ws.onclose = () => { clearTimeout(t); socket = null; if (acked) h.onDown(gen); acked = false; resolve(null); };
-    });
-  }
-  async function run() {
-    for (;;) {
-      if (!config || !config.extension) {
-        h.onStatus({ state: 'waiting' });
-        await new Promise((r) => { wake = () => r(null); });
-        continue;
-      }
-      h.onStatus({ state: 'searching' });
-      const port = await discover();
-      if (port !== null) await session(port);
-      await Promise.race([sleep(2000), new Promise((r) => { wake = () => r(null); })]);
+  /** Runs one input into the core, then carries out everything it decided. */
+  function feed(/** @type {(now: number) => void} */ input) {
+    input(Date.now());
+    /** @type {LinkEffect[]} */
+    const effects = session.poll();
+    for (const e of effects) apply(e);
+    clearTimeout(timer);
+    const at = session.pollTimeout();
+    if (at !== undefined) {
+      timer = setTimeout(() => feed((now) => session.handleTimeout(now)), Math.max(0, at - Date.now()));
     }
   }
-  run();
+
+  /** @param {LinkEffect} e */
+  function apply(e) {
+    switch (e.kind) {
+      case 'probe':
+        for (const port of e.ports) {
+          probe(port, e.timeoutMs).then((ok) => feed((now) => session.handleProbeResult(e.generation, port, ok, now)));
+        }
+        break;
+      case 'connect':
+        open(e.port, e.generation);
+        break;
+      case 'send':
+        if (socket && socketGeneration === e.generation && socket.readyState === WebSocket.OPEN) socket.send(e.text);
+        break;
+      case 'close':
+        if (socket && socketGeneration === e.generation) {
+          socket.close();
+          socket = null;
+        }
+        break;
+      case 'ready': hooks.onReady(e.generation, e.port); break;
+      case 'down': hooks.onDown(e.generation); break;
+      case 'rememberPort': hooks.onRememberPort(e.port); break;
+      case 'command': hooks.onCommand(e.command); break;
+      case 'status': hooks.onStatus(e.status); break;
+      case 'log': hooks.log(e.line); break;
+    }
+  }
+
+  /**
+   * @param {number} port
+   * @param {number} generation
+   */
+  function open(port, generation) {
+    if (socket) socket.close(); // the core closes first; this only guards a shell slip
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    socket = ws;
+    socketGeneration = generation;
+    ws.onopen = () => feed((now) => session.handleOpen(generation, now));
+    ws.onmessage = (ev) => feed((now) => {
+      if (typeof ev.data === 'string') session.handleText(generation, ev.data, now);
+      else session.handleBinary(generation, now);
+    });
+    ws.onclose = () => {
+      if (socket === ws) socket = null;
+      feed((now) => session.handleClose(generation, now));
+    };
+  }
+
   return {
-    /** @param {LinkSettings} cfg */
     setConfig(cfg) {
-      const changed = !config || config.extension !== cfg.extension || config.bridgePort !== cfg.bridgePort;
-      config = cfg;
-      if (changed) { socket?.close(); wake?.(); }
+      feed((now) => session.setConfig(cfg.extension || '', cfg.domain || '', cfg.webclientVersion || '',
+        cfg.userName || '', cfg.bridgePort || 0, cfg.lastGoodPort || 0, now));
     },
-    /** @param {number} gen @param {string} text */
-    send(gen, text) {
-      if (gen !== generation || !socket || !acked) return false;
+    send(generation, text) {
+      if (!session.canSend(generation) || !socket || socketGeneration !== generation) return false;
+      if (socket.readyState !== WebSocket.OPEN) return false;
       socket.send(text);
       return true;
+    },
+    status() {
+      return session.status();
     },
   };
 }

@@ -41,7 +41,7 @@
  * @typedef {{extension: string, domain: string, webclientVersion: string, userName: string,
  *   bridgePort: number, lastGoodPort: number}} LinkSettings
  * @typedef {{serverAddress: string, sharedSecret: string, agent: string}} StreamSettings
- * @typedef {{state: string, port?: number, foreign?: [number, string], noAckPort?: number}} LinkReport
+ * @typedef {{state: string, port?: number | null, foreign?: {port: number, extension: string} | null, noAckPort?: number | null}} LinkReport
  * @typedef {{state: string, agent?: string}} StreamReport
  * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
  * @typedef {{kind: 'dial', number: string} | {kind: 'drop', callId?: string}} ConnectorCommand

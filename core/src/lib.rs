@@ -11,6 +11,7 @@
 //! - [`connector`]: connector protocol v1 messages.
 //! - [`command`]: DIAL/DROP validation and confirmation.
 //! - [`link`]: the connector outbox (nothing lost across restarts) and port search.
+//! - [`session`]: the connector session policy (discovery, HELLO, whose connector it is).
 //! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
 //! - [`bridge`]: the service worker's state machine (trust, commands, outbox, status).
 //! - [`privacy`]: masking numbers and names for logs.
@@ -23,6 +24,7 @@ pub mod link;
 pub mod privacy;
 pub mod schema;
 pub mod screenpop;
+pub mod session;
 pub mod sse;
 pub mod testkit;
 pub mod tracker;

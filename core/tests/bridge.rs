@@ -286,7 +286,11 @@ fn status_rows_and_badge_follow_the_link() {
     assert_eq!((st.badge.text, st.rows.connector.level), ("ON", Level::Ok));
     assert_eq!(st.rows.webclient.text.args, ["101", PBX]);
     b.handle_link_report(
-        LinkReport { state: "searching".into(), foreign: Some((19855, "999".into())), ..Default::default() },
+        LinkReport {
+            state: "searching".into(),
+            foreign: Some(Foreign { port: 19855, extension: "999".into() }),
+            ..Default::default()
+        },
         2,
     );
     let st = b.status_view(3);
@@ -318,10 +322,7 @@ fn pestroutes_hosts_need_a_grant_unless_granted_at_install() {
     assert_eq!(web_origin("ftp://x"), None);
     assert_eq!(web_origin("http://user@evil"), None);
     assert_eq!(web_origin(""), None);
-    assert_eq!(
-        host_patterns("mw.office.lan:3000", "https://office.pestroutes.com/"),
-        ["http://mw.office.lan:3000/*"]
-    );
+    assert_eq!(host_patterns("mw.office.lan:3000", "https://office.pestroutes.com/"), ["http://mw.office.lan:3000/*"]);
     assert!(host_patterns("", "https://acme.fieldroutes.com").is_empty());
     assert_eq!(host_patterns("", "http://office.pestroutes.com"), ["http://office.pestroutes.com/*"]);
     assert_eq!(host_patterns("", "https://crm.example.com"), ["https://crm.example.com/*"]);

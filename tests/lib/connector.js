@@ -3,14 +3,22 @@
 // HELLO_ACK with its port, keeps per-call state (drops an event whose state equals the
 // last one, drops `ended` for a call it never saw) and forgets it all on close. It records
 // every message it receives, in order.
+//
+// `ackExtension` makes it a squatter: it acknowledges HELLO for that extension instead of
+// the one in the HELLO (another user's connector, or a process posing as one), and
+// `beforeAck` / `afterAck` messages are sent right before / behind the HELLO_ACK (e.g. a
+// DIAL).
 'use strict';
 const http = require('node:http');
 const { WebSocketServer } = require('ws');
 
 class Connector {
-  constructor({ port, ackHello = true } = {}) {
+  constructor({ port, ackHello = true, ackExtension, beforeAck = [], afterAck = [] } = {}) {
     this.port = port;
     this.ackHello = ackHello;
+    this.ackExtension = ackExtension;
+    this.beforeAck = beforeAck;
+    this.afterAck = afterAck;
     this.received = [];   // every JSON message, in order, across sessions
     this.accepted = [];   // CALL_EVENTs it would pass on to DATEV
     this.log = [];        // what the real connector would log
@@ -49,7 +57,11 @@ class Connector {
       const type = String(m.type || '').toUpperCase();
       if (type === 'HELLO') {
         hello = true;
-        if (this.ackHello) ws.send(JSON.stringify({ v: 1, type: 'HELLO_ACK', bridgeVersion: 'sim-1.0', extension: m.extension, port: this.port, ready: true }));
+        if (!this.ackHello) return;
+        for (const msg of this.beforeAck) ws.send(JSON.stringify(msg));
+        const extension = this.ackExtension === undefined ? m.extension : this.ackExtension;
+        ws.send(JSON.stringify({ v: 1, type: 'HELLO_ACK', bridgeVersion: 'sim-1.0', extension, port: this.port, ready: true }));
+        for (const msg of this.afterAck) ws.send(JSON.stringify(msg));
         return;
       }
       if (type !== 'CALL_EVENT') { this.log.push(`unknown type ${m.type}`); return; }

@@ -74,8 +74,14 @@ pub fn web_origin(address: &str) -> Option<String> {
         ("http", lower.as_str())
     };
     let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host_port.rsplit_once(':').map_or(host_port, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host_port });
-    if host.is_empty() || host.contains('@') || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')) {
+    let host =
+        host_port
+            .rsplit_once(':')
+            .map_or(host_port, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host_port });
+    if host.is_empty()
+        || host.contains('@')
+        || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+    {
         return None;
     }
     Some(format!("{scheme}://{host_port}"))
@@ -188,9 +194,17 @@ pub struct LinkReport {
     /// waiting | searching | connecting | ready (anything else: starting).
     pub state: String,
     pub port: Option<u16>,
-    /// A connector that acknowledged another extension: (port, its extension).
-    pub foreign: Option<(u16, String)>,
+    /// A connector that acknowledged another extension.
+    pub foreign: Option<Foreign>,
     pub no_ack_port: Option<u16>,
+}
+
+/// A port whose connector acknowledged another extension than ours.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Foreign {
+    pub port: u16,
+    pub extension: String,
 }
 
 /// The PestRoutes stream's state as the offscreen document reports it.
@@ -640,10 +654,10 @@ impl Bridge {
         if report == self.link {
             return;
         }
-        if let Some((port, ext)) = &report.foreign {
-            if self.link.foreign.as_ref() != Some(&(*port, ext.clone())) {
-                let ext: String = ext.chars().take(16).collect();
-                self.note(now, Text::new("noteForeign", &[&port.to_string(), &ext]));
+        if let Some(f) = &report.foreign {
+            if self.link.foreign.as_ref() != Some(f) {
+                let ext: String = f.extension.chars().take(16).collect();
+                self.note(now, Text::new("noteForeign", &[&f.port.to_string(), &ext]));
             }
         }
         self.link = report;
@@ -997,8 +1011,9 @@ impl Bridge {
             _ => Row::new(Level::Busy, Text::new("linkSearching", &[])),
         };
         if row.level != Level::Ok {
-            if let Some((p, ext)) = &self.link.foreign {
-                row = Row::new(Level::Bad, Text::new("linkForeign", &[&p.to_string(), ext]));
+            if let Some(f) = &self.link.foreign {
+                let ext: String = f.extension.chars().take(16).collect();
+                row = Row::new(Level::Bad, Text::new("linkForeign", &[&f.port.to_string(), &ext]));
             } else if let Some(p) = self.link.no_ack_port {
                 row = Row::new(Level::Warn, Text::new("linkNoAck", &[&p.to_string()]));
             }

@@ -1,2 +1,215 @@
 //! wasm-bindgen surface of the connector session machine (`crate::session`), used by the
-//! offscreen document.
+//! offscreen document. It only translates: numbers and strings in, plain effect objects
+//! out. Every decision is in `crate::session`.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::{ms, to_js};
+use crate::connector::Command;
+use crate::session::{self, LinkConfig, LinkEffect, LinkState, LinkStatus};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ForeignView {
+    port: u16,
+    extension: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusView {
+    state: &'static str,
+    port: Option<u16>,
+    foreign: Option<ForeignView>,
+    no_ack_port: Option<u16>,
+}
+
+impl From<LinkStatus> for StatusView {
+    fn from(s: LinkStatus) -> Self {
+        StatusView {
+            state: match s.state {
+                LinkState::Waiting => "waiting",
+                LinkState::Searching => "searching",
+                LinkState::Connecting => "connecting",
+                LinkState::Ready => "ready",
+            },
+            port: s.port,
+            foreign: s.foreign.map(|(port, extension)| ForeignView { port, extension }),
+            no_ack_port: s.no_ack_port,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+enum CommandView {
+    Dial {
+        number: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Drop {
+        call_id: Option<String>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+enum EffectView {
+    #[serde(rename_all = "camelCase")]
+    Probe {
+        generation: u32,
+        ports: Vec<u16>,
+        timeout_ms: u64,
+    },
+    Connect {
+        port: u16,
+        generation: u32,
+    },
+    Send {
+        generation: u32,
+        text: String,
+    },
+    Close {
+        generation: u32,
+    },
+    Ready {
+        generation: u32,
+        port: u16,
+    },
+    Down {
+        generation: u32,
+    },
+    RememberPort {
+        port: u16,
+    },
+    Command {
+        command: CommandView,
+    },
+    Status {
+        status: StatusView,
+    },
+    Log {
+        line: String,
+    },
+}
+
+impl From<LinkEffect> for EffectView {
+    fn from(e: LinkEffect) -> Self {
+        match e {
+            LinkEffect::Probe { generation, ports, timeout_ms } => EffectView::Probe { generation, ports, timeout_ms },
+            LinkEffect::Connect { port, generation } => EffectView::Connect { port, generation },
+            LinkEffect::Send { generation, text } => EffectView::Send { generation, text },
+            LinkEffect::Close { generation } => EffectView::Close { generation },
+            LinkEffect::Ready { generation, port } => EffectView::Ready { generation, port },
+            LinkEffect::Down { generation } => EffectView::Down { generation },
+            LinkEffect::RememberPort { port } => EffectView::RememberPort { port },
+            LinkEffect::Command(Command::Dial { number, .. }) => {
+                EffectView::Command { command: CommandView::Dial { number } }
+            }
+            LinkEffect::Command(Command::Drop { call_id }) => {
+                EffectView::Command { command: CommandView::Drop { call_id } }
+            }
+            LinkEffect::Status(s) => EffectView::Status { status: s.into() },
+            LinkEffect::Log(line) => EffectView::Log { line },
+        }
+    }
+}
+
+fn port(p: f64) -> u16 {
+    if p.is_finite() && (0.0..=65535.0).contains(&p) {
+        p as u16
+    } else {
+        0
+    }
+}
+
+/// The connector session (see `crate::session`). Times are ms since the epoch.
+#[wasm_bindgen]
+pub struct ConnectorSession {
+    inner: session::ConnectorSession,
+}
+
+#[wasm_bindgen]
+impl ConnectorSession {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> ConnectorSession {
+        ConnectorSession { inner: session::ConnectorSession::new() }
+    }
+
+    /// Ports are numbers, 0 meaning none; the strings may be empty.
+    #[wasm_bindgen(js_name = setConfig)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_config(
+        &mut self,
+        extension: &str,
+        domain: &str,
+        webclient_version: &str,
+        user_name: &str,
+        bridge_port: f64,
+        last_good_port: f64,
+        now_ms: f64,
+    ) {
+        let cfg = LinkConfig {
+            extension: extension.to_owned(),
+            domain: domain.to_owned(),
+            webclient_version: webclient_version.to_owned(),
+            user_name: user_name.to_owned(),
+            bridge_port: port(bridge_port),
+            last_good_port: port(last_good_port),
+        };
+        self.inner.set_config(cfg, ms(now_ms));
+    }
+
+    #[wasm_bindgen(js_name = handleProbeResult)]
+    pub fn handle_probe_result(&mut self, generation: u32, probed_port: f64, ok: bool, now_ms: f64) {
+        self.inner.handle_probe_result(generation, port(probed_port), ok, ms(now_ms));
+    }
+
+    #[wasm_bindgen(js_name = handleOpen)]
+    pub fn handle_open(&mut self, generation: u32, now_ms: f64) {
+        self.inner.handle_open(generation, ms(now_ms));
+    }
+
+    #[wasm_bindgen(js_name = handleText)]
+    pub fn handle_text(&mut self, generation: u32, text: &str, now_ms: f64) {
+        self.inner.handle_text(generation, text, ms(now_ms));
+    }
+
+    #[wasm_bindgen(js_name = handleBinary)]
+    pub fn handle_binary(&mut self, generation: u32, now_ms: f64) {
+        self.inner.handle_binary(generation, ms(now_ms));
+    }
+
+    #[wasm_bindgen(js_name = handleClose)]
+    pub fn handle_close(&mut self, generation: u32, now_ms: f64) {
+        self.inner.handle_close(generation, ms(now_ms));
+    }
+
+    #[wasm_bindgen(js_name = handleTimeout)]
+    pub fn handle_timeout(&mut self, now_ms: f64) {
+        self.inner.handle_timeout(ms(now_ms));
+    }
+
+    /// When `handleTimeout` should next run (ms since the epoch), or undefined.
+    #[wasm_bindgen(js_name = pollTimeout)]
+    pub fn poll_timeout(&self) -> Option<f64> {
+        self.inner.poll_timeout().map(|t| t as f64)
+    }
+
+    /// Every effect queued since the last call, in order, as plain objects.
+    pub fn poll(&mut self) -> JsValue {
+        let effects: Vec<EffectView> = std::iter::from_fn(|| self.inner.poll_effect()).map(EffectView::from).collect();
+        to_js(&effects)
+    }
+
+    #[wasm_bindgen(js_name = canSend)]
+    pub fn can_send(&self, generation: u32) -> bool {
+        self.inner.can_send(generation)
+    }
+
+    pub fn status(&self) -> JsValue {
+        to_js(&StatusView::from(self.inner.status()))
+    }
+}

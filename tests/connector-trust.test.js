@@ -1,0 +1,94 @@
+// Only the connector that answers for our extension is believed (issue 8): a local
+// squatter on the preferred port that acknowledges HELLO for another extension gets no
+// CALL_EVENT and cannot make the line dial; a configured bridgePort is the only port tried.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { launch, waitFor, sleep } = require('./lib/harness');
+const { Pbx } = require('./lib/pbx');
+const { Connector } = require('./lib/connector');
+const P = require('./lib/proto');
+
+const EXT = '61';
+const PREFERRED = 19800 + Number(EXT);   // where the squatter sits
+const IN_RANGE = PREFERRED + 1;          // the real connector, found by the range search
+const CONFIGURED = 21000 + Number(EXT);  // the real connector, when the administrator says so
+
+const dial = (number) => ({ v: 1, type: 'COMMAND', cmd: 'DIAL', number });
+const ring = (id, callId, number) => ({ action: 2, id, callId, state: P.State.Ringing, incoming: true, callerId: number });
+
+let h;
+before(async () => { h = await launch(); });
+after(async () => { await h.close(); });
+
+/** The link status the worker keeps for the popup. */
+async function linkStatus() {
+  const w = await h.worker();
+  return w.evaluate(async () => (await chrome.storage.session.get('link')).link || {});
+}
+
+test('a squatter acknowledging another extension gets nothing and cannot dial', async () => {
+  const pbx = await new Pbx({ extension: EXT }).start();
+  const squatter = await new Connector({
+    port: PREFERRED, ackExtension: '99',
+    beforeAck: [dial('0900111111')], afterAck: [dial('0900222222')],
+  }).start();
+  const real = await new Connector({ port: IN_RANGE }).start();
+  const page = await h.openWebClient(pbx);
+  try {
+    // The status names the port and the extension it answered for, while the search goes on.
+    const seen = await waitFor(async () => { const s = await linkStatus(); return s.foreign && s; }, 15000, 'foreign status');
+    assert.deepEqual(seen.foreign, { port: PREFERRED, extension: '99' });
+    assert.notEqual(seen.state, 'ready');
+    await waitFor(() => real.hellos().length > 0 && real.client, 20000, 'HELLO to the real connector');
+    await waitFor(async () => (await linkStatus()).state === 'ready', 5000, 'ready');
+    assert.equal((await linkStatus()).port, IN_RANGE);
+    const lastGood = await (await h.worker()).evaluate(async () => (await chrome.storage.local.get('lastGoodPort')).lastGoodPort);
+    assert.equal(lastGood, IN_RANGE, 'only the matching connector is remembered');
+
+    pbx.legs18([ring(20, 5, '+4961111111')]);
+    await waitFor(() => real.events().length >= 1, 5000, 'the call at the real connector');
+    real.send(dial('0891234'));
+    await waitFor(() => pbx.commands.length >= 1, 5000, "the real connector's DIAL");
+    await sleep(1000);
+    assert.ok(squatter.hellos().length >= 1, 'the squatter was asked');
+    assert.deepEqual(squatter.events(), [], 'no CALL_EVENT to the squatter');
+    assert.deepEqual(pbx.commands.map((c) => c.makeCall && c.makeCall.destination), ['0891234'],
+      "the squatter's DIALs were not carried out");
+    assert.deepEqual(real.events(), ['5 offered inbound +4961111111', '90 dialing outbound 0891234']);
+  } finally {
+    pbx.hangUpAll();
+    await sleep(200);
+    await page.close();
+    await pbx.stop();
+    await squatter.stop();
+    await real.stop();
+  }
+});
+
+test('a configured bridgePort is the only port probed', async () => {
+  await h.settings({ bridgePort: CONFIGURED });
+  await sleep(500); // the link restarts on the new port before anyone listens elsewhere
+  const pbx = await new Pbx({ extension: EXT }).start();
+  const preferred = await new Connector({ port: PREFERRED }).start();
+  const lastGood = await new Connector({ port: IN_RANGE }).start();
+  const other = await new Connector({ port: PREFERRED + 2 }).start();
+  const real = await new Connector({ port: CONFIGURED }).start();
+  const page = await h.openWebClient(pbx);
+  try {
+    await waitFor(() => real.hellos().length > 0 && real.client, 35000, 'HELLO on the configured port');
+    pbx.legs18([ring(21, 6, '+4961222222')]);
+    await waitFor(() => real.events().length >= 1, 5000, 'the call on the configured port');
+    await sleep(500);
+    assert.deepEqual(real.events(), ['6 offered inbound +4961222222']);
+    assert.equal(preferred.probes + lastGood.probes + other.probes, 0, 'no other port probed');
+    assert.equal((await linkStatus()).port, CONFIGURED);
+  } finally {
+    pbx.hangUpAll();
+    await sleep(200);
+    await page.close();
+    await h.settings({ bridgePort: 0 });
+    await pbx.stop();
+    for (const c of [preferred, lastGood, other, real]) await c.stop();
+  }
+});
