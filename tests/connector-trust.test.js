@@ -21,10 +21,19 @@ let h;
 before(async () => { h = await launch(); });
 after(async () => { await h.close(); });
 
-/** The link status the worker keeps for the popup. */
+/** The link state as the popup shows it (the connector row of the worker's status). */
 async function linkStatus() {
   const w = await h.worker();
-  return w.evaluate(async () => (await chrome.storage.session.get('link')).link || {});
+  const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
+  const row = status && status.rows.connector;
+  if (!row) return {};
+  const [a, b] = row.text.args;
+  switch (row.text.key) {
+    case 'linkForeign': return { state: 'searching', foreign: { port: Number(a), extension: b } };
+    case 'linkReady': return { state: 'ready', port: Number(a) };
+    case 'linkConnecting': return { state: 'connecting', port: Number(a) };
+    default: return { state: row.text.key };
+  }
 }
 
 test('a squatter acknowledging another extension gets nothing and cannot dial', async () => {
