@@ -1,91 +1,126 @@
 //! The WASM surface exercised inside a JavaScript engine. Included by each
 //! `wasm_*` suite, which picks the context: page, dedicated worker, service worker.
 
-use cti_core::testkit::{delete, frame18, leg, other_frame, update};
-use cti_core::wasm::{hello_message, parse_connector_message, parse_open_customer, Core, EventStream};
-use js_sys::{Array, Reflect};
-use wasm_bindgen::JsValue;
+use cti_core::testkit::{frame18, leg, other_frame, update};
+use cti_core::wasm::{parse_open_customer, Bridge, ConnectorSession, EventStream, RecentTexts};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
+
+const PBX: &str = "https://pbx.example.com";
 
 fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
 
-fn events(out: &JsValue) -> Vec<serde_json::Value> {
-    Array::from(&get(out, "events"))
-        .iter()
-        .map(|s| serde_json::from_str(&s.as_string().unwrap()).unwrap())
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+fn settings() -> JsValue {
+    obj(&[("webclientOrigins", Array::of1(&PBX.into()).into()), ("dialMethod", "auto".into())])
+}
+
+fn identity() -> JsValue {
+    obj(&[("extension", "101".into()), ("domain", "pbx.example.com".into())])
+}
+
+/// The effects of one poll, as (kind, effect).
+fn effects(b: &mut Bridge) -> Vec<(String, JsValue)> {
+    b.poll().iter().map(|e| (get(&e, "kind").as_string().unwrap(), e)).collect()
+}
+
+fn sent(fx: &[(String, JsValue)]) -> Vec<serde_json::Value> {
+    fx.iter()
+        .filter(|(k, _)| k == "toConnector")
+        .map(|(_, e)| serde_json::from_str(&get(e, "text").as_string().unwrap()).unwrap())
         .collect()
 }
 
+fn ready_bridge() -> Bridge {
+    let mut b = Bridge::new(settings());
+    assert_eq!(b.handle_login(9, PBX, "page", 1.0, identity(), 1.0), 0);
+    b.handle_link_ready(1.0);
+    effects(&mut b);
+    b
+}
+
 #[wasm_bindgen_test]
-fn a_call_through_the_wasm_core() {
-    let mut core = Core::new("101", "tab-9", 4.0 * 3600.0 * 1000.0);
-    let out = core.handle_frame(&other_frame(227, 500), 1.0).unwrap();
-    assert!(events(&out).is_empty());
-    let out = core.handle_frame(&frame18(vec![leg(2, 28, 7, 1, true, "+49891111111"), leg(2, 29, 7, 1, true, "+49891111111")]), 1_700_000_000_000.0).unwrap();
-    let ev = events(&out);
+fn a_call_through_the_wasm_bridge() {
+    let mut b = ready_bridge();
+    assert_eq!(b.handle_frame(9, PBX, "page", 2.0, 5.0, &other_frame(227, 500)), 0);
+    assert!(!b.has_effects(), "a frame that changes nothing returns nothing");
+    b.handle_frame(9, PBX, "page", 3.0, 1_700_000_000_000.0, &frame18(vec![leg(2, 28, 7, 1, true, "+49891111111")]));
+    let fx = effects(&mut b);
+    let ev = sent(&fx);
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0]["call"]["state"], "offered");
     assert_eq!(ev[0]["ts"], 1_700_000_000_000u64);
-    assert_eq!(ev[0]["context"]["tabId"], "tab-9");
-    // Log summaries never carry the number in full.
-    let summary = Array::from(&get(&out, "summaries")).get(0).as_string().unwrap();
-    assert!(!summary.contains("891111111"), "{summary}");
-    let out = core.handle_frame(&frame18(vec![update(28, 3), delete(29)]), 1_700_000_001_000.0).unwrap();
-    assert_eq!(events(&out)[0]["call"]["state"], "connected");
-    assert_eq!(core.active_calls(), 1);
-    assert_eq!(core.current_calls(5.0).len(), 1);
-}
-
-#[wasm_bindgen_test]
-fn malformed_frames_throw_and_change_nothing() {
-    let mut core = Core::new("101", "", 1e6);
-    let f = frame18(vec![leg(2, 28, 7, 1, true, "1")]);
-    for cut in 1..f.len() {
-        if let Ok(out) = core.handle_frame(&f[..cut], 1.0) {
-            assert!(events(&out).is_empty());
+    assert_eq!(ev[0]["context"]["tabId"], "9");
+    // Log lines never carry the number in full.
+    for (k, e) in &fx {
+        if k == "log" {
+            assert!(!get(e, "line").as_string().unwrap().contains("891111111"));
         }
     }
-    assert_eq!(core.active_calls(), 0);
-    assert!(core.handle_frame(&[], 1.0).is_err());
-    assert_eq!(events(&core.handle_frame(&f, 2.0).unwrap()).len(), 1);
+    let st = b.status(2.0);
+    assert_eq!(get(&get(&st, "badge"), "text").as_string().as_deref(), Some("…"), "no link report yet: searching");
+    assert_eq!(Array::from(&get(&st, "calls")).length(), 1);
 }
 
 #[wasm_bindgen_test]
-fn snapshot_and_restore_carry_a_call_over() {
-    let mut core = Core::new("101", "t", 1e7);
-    core.handle_frame(&frame18(vec![leg(2, 28, 7, 1, true, "1")]), 1.0).unwrap();
-    let dial = core.dial("+49 89 1234567", 2.0, 3000.0).unwrap();
-    assert!(!dial.is_empty());
-    let mut restored = Core::restore(&core.snapshot()).unwrap();
-    let out = restored.handle_frame(&frame18(vec![update(28, 3)]), 3.0).unwrap();
-    assert_eq!(events(&out)[0]["call"]["state"], "connected");
-    // The pending dial survived the restart and is confirmed by the new outbound call.
-    let out = restored.handle_frame(&frame18(vec![leg(2, 40, 8, 2, false, "0891234567")]), 4.0).unwrap();
-    assert_eq!(Array::from(&get(&out, "confirmed")).length(), 1);
-    assert!(Core::restore("{").is_err());
+fn malformed_frames_and_strangers_change_nothing() {
+    let mut b = ready_bridge();
+    let f = frame18(vec![leg(2, 28, 7, 1, true, "1")]);
+    let mut seq = 2.0;
+    for cut in 1..f.len() {
+        b.handle_frame(9, PBX, "page", seq, 1.0, &f[..cut]);
+        seq += 1.0;
+        assert!(sent(&effects(&mut b)).is_empty());
+    }
+    assert_eq!(b.handle_frame(3, "https://evil.example", "x", 1.0, 1.0, &f), 2);
+    assert!(sent(&effects(&mut b)).is_empty());
+    assert_eq!(b.page_verdict("https://evil.example", 1.0), "untrusted");
+    b.handle_frame(9, PBX, "page", seq, 2.0, &f);
+    assert_eq!(sent(&effects(&mut b)).len(), 1);
 }
 
 #[wasm_bindgen_test]
-fn commands_and_connector_messages() {
-    let mut core = Core::new("101", "", 1e7);
-    assert!(core.dial("12a", 0.0, 1.0).is_err());
-    assert!(core.drop_call(None, 0.0, 1.0).is_err());
-    core.handle_frame(&frame18(vec![leg(2, 28, 7, 3, true, "1")]), 1.0).unwrap();
-    let d = core.drop_call(Some("7".into()), 2.0, 1000.0).unwrap();
-    assert_eq!(get(&d, "callId").as_string().as_deref(), Some("7"));
-    // Unconfirmed commands expire at their deadline.
-    let out = core.handle_timeout(1002.0);
-    assert_eq!(Array::from(&get(&out, "expired")).length(), 1);
+fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
+    let mut b = ready_bridge();
+    b.handle_frame(9, PBX, "page", 2.0, 1.0, &frame18(vec![leg(2, 28, 7, 1, true, "1")]));
+    let dial = obj(&[("kind", "dial".into()), ("number", "+49 89 1234567".into())]);
+    b.handle_command(dial, 2.0).unwrap();
+    let fx = effects(&mut b);
+    let frame = fx.iter().find(|(k, _)| k == "frameToTab").expect("a RequestMakeCall frame").1.clone();
+    assert!(get(&frame, "frame").dyn_into::<Uint8Array>().unwrap().length() > 0, "bytes cross as bytes");
+    let mut restored = Bridge::restore(&b.snapshot(), settings()).unwrap();
+    assert_eq!(restored.handle_frame(9, PBX, "page", 2.0, 1.0, &[]), 1, "a repeat after a restart");
+    restored.handle_frame(9, PBX, "page", 3.0, 3.0, &frame18(vec![update(28, 3)]));
+    assert_eq!(sent(&effects(&mut restored))[0]["call"]["state"], "connected");
+    // The pending dial survived and is confirmed by the new outbound call: no fallback.
+    restored.handle_frame(9, PBX, "page", 4.0, 4.0, &frame18(vec![leg(2, 40, 8, 2, false, "0891234567")]));
+    effects(&mut restored);
+    restored.handle_timeout(10_000.0);
+    assert!(!effects(&mut restored).iter().any(|(k, _)| k == "telDial"));
+    assert!(Bridge::restore("{", settings()).is_err());
+    assert!(b.handle_command(obj(&[("kind", "launch".into())]), 3.0).is_err());
+}
 
-    assert_eq!(hello_message("101", None, None, None), r#"{"v":1,"type":"HELLO","extension":"101","identity":"3CX WebClient"}"#);
-    let ack = parse_connector_message(r#"{"v":1,"type":"HELLO_ACK","port":19801,"ready":true}"#).unwrap();
-    assert_eq!(get(&ack, "kind").as_string().as_deref(), Some("helloAck"));
-    assert_eq!(get(&ack, "port").as_f64(), Some(19801.0));
-    let dial = parse_connector_message(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":"+49891234567"}"#).unwrap();
-    assert_eq!(get(&dial, "masked").as_string().as_deref(), Some("+49*******67"));
-    assert!(parse_connector_message(r#"{"v":2,"type":"HELLO_ACK"}"#).is_err());
+#[wasm_bindgen_test]
+fn connector_session_and_recent_texts() {
+    let mut s = ConnectorSession::new();
+    s.set_config("101", "", "", "", 0.0, 0.0, 1.0);
+    let fx = Array::from(&s.poll());
+    let probe = fx.iter().find(|e| get(e, "kind").as_string().as_deref() == Some("probe")).expect("a probe");
+    assert_eq!(Array::from(&get(&probe, "ports")).get(0).as_f64(), Some(19901.0));
+    let mut r = RecentTexts::new();
+    assert!(r.admit("a"));
+    assert!(!r.admit("a"));
 }
 
 #[wasm_bindgen_test]
