@@ -1,133 +1,69 @@
-// The popup: what works and what does not, at a glance, and the settings.
-const $ = (sel) => document.querySelector(sel);
+// The popup: renders the status the worker publishes (storage.session `status`), at once
+// on open and on every change. It decides nothing; every text comes from _locales.
+const $ = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
+const t = (/** @type {string} */ key, /** @type {string[]} */ args = []) => chrome.i18n.getMessage(key, args) || key;
 
-function row(id, cls, text) {
+/** @typedef {{key: string, args: string[]}} Text */
+/** @typedef {{level: string, text: Text, extra?: Text, action?: {kind: string, origins: string[]}}} Row */
+
+document.documentElement.lang = chrome.i18n.getUILanguage();
+for (const el of document.querySelectorAll('[data-i18n]')) {
+  el.textContent = t(/** @type {string} */ (/** @type {HTMLElement} */ (el).dataset.i18n));
+}
+
+/** @param {string} id @param {Row | undefined} row */
+function renderRow(id, row) {
   const el = $(`#${id}`);
-  el.className = `row ${cls}`;
-  el.querySelector('.value').textContent = text;
-}
-
-// What each connector state means to an operator.
-function connectorText(link) {
-  switch (link.state) {
-    case 'ready': return ['ok', `connected on port ${link.port}, HELLO acknowledged`];
-    case 'connected': case 'connecting': return ['busy', `connecting on port ${link.port}…`];
-    case 'searching': return ['busy', 'searching for the connector…'];
-    case 'waiting': return ['busy', 'waiting for the WebClient (extension number)'];
-    default: return ['bad', 'off'];
+  el.className = `row ${row ? row.level : 'busy'}`;
+  /** @type {HTMLElement} */ (el.querySelector('.value')).textContent = row ? t(row.text.key, row.text.args) : t('starting');
+  /** @type {HTMLElement} */ (el.querySelector('.extra')).textContent = row && row.extra ? t(row.extra.key, row.extra.args) : '';
+  const button = /** @type {HTMLButtonElement | null} */ (el.querySelector('.action'));
+  if (button) {
+    const action = row && row.action;
+    button.hidden = !action;
+    // permissions.request must run inside the click itself (a user gesture).
+    button.onclick = action ? () => { chrome.permissions.request({ origins: action.origins }); } : null;
   }
 }
 
-function streamText(s) {
-  switch (s && s.state) {
-    case 'connected': return ['ok', `connected as agent ${s.agent}`];
-    case 'connecting': return ['busy', 'connecting…'];
-    case 'forbidden': return ['bad', 'forbidden: check the secret'];
-    case 'badRequest': return ['bad', 'refused: check the extension number'];
-    case 'unreachable': return ['bad', 'server unreachable'];
-    case 'unconfigured': return ['', 'not configured'];
-    default: return ['', 'off'];
-  }
-}
-
-function list(id, items, render) {
+/** @template T @param {string} id @param {T[]} items @param {(item: T) => string} text */
+function renderList(id, items, text) {
   const ul = $(`#${id}`);
-  ul.replaceChildren();
-  if (!items.length) {
+  ul.replaceChildren(...(items.length ? items : [null]).map((it) => {
     const li = document.createElement('li');
-    li.className = 'empty';
-    li.textContent = 'none';
-    ul.append(li);
-  }
-  for (const it of items) {
-    const li = document.createElement('li');
-    li.textContent = render(it);
-    ul.append(li);
-  }
-}
-
-async function refresh() {
-  let st;
-  try {
-    st = await chrome.runtime.sendMessage({ type: 'popupStatus' });
-  } catch (e) {
-    row('connector', 'bad', 'extension not responding');
-    return;
-  }
-  row('webclient', st.webclient ? 'ok' : 'bad',
-    st.webclient ? `tab found, extension ${st.webclient.extension || '(unknown)'}` : 'no WebClient tab open');
-  const [cls, text] = connectorText(st.link || {});
-  row('connector', cls, text + (st.link && st.link.queued ? ` · ${st.link.queued} events held` : ''));
-  const [scls, stext] = streamText(st.stream);
-  row('stream', scls, stext);
-  list('calls', st.calls, (c) => `${c.direction === 'inbound' ? '⬅' : '➡'} ${c.number || 'unknown number'}${c.name ? ` (${c.name})` : ''} · ${c.state}`);
-  list('pops', st.screenPops || [], (p) => `${new Date(p.at).toLocaleTimeString()} · ${p.term || '—'} · ${p.outcome}`);
-}
-
-let loaded = CtiSettings.DEFAULTS; // the settings in force, for the submit handler
-
-async function loadForm() {
-  const { values, managedKeys } = await CtiSettings.load();
-  loaded = values;
-  const form = $('#settings');
-  for (const el of form.elements) {
-    if (!el.name) continue;
-    const v = values[el.name];
-    if (el.type === 'checkbox') el.checked = !!v;
-    else if (el.name === 'webclientOrigins') el.value = v.join(' ');
-    else if (el.name === 'sharedSecret') { el.value = ''; el.placeholder = v ? 'saved (hidden)' : ''; }
-    else el.value = v === 0 && el.name === 'bridgePort' ? '' : v;
-    el.disabled = managedKeys.includes(el.name);
-  }
-  $('#managed-note').hidden = !managedKeys.length;
-}
-
-$('#settings').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const out = {};
-  const bad = [];
-  for (const el of e.target.elements) {
-    if (!el.name || el.disabled) continue;
-    if (el.name === 'sharedSecret' && el.value === '') continue; // keep the saved secret
-    const raw = el.type === 'checkbox' ? el.checked : el.value;
-    const v = CtiSettings.clean(el.name, raw);
-    if (v === undefined) bad.push(el.name); else out[el.name] = v;
-  }
-  if (bad.length) {
-    $('#saved').textContent = `not saved: check ${bad.join(', ')}`;
-    return;
-  }
-  // The middleware and PestRoutes live on the office's own hosts: ask for access to just
-  // those two origins (this click is the user gesture Chrome requires).
-  // Policy-set values count too: they are what the extension will use. No await before
-  // permissions.request: it must run within the click's user gesture.
-  const effective = { ...loaded, ...out };
-  const origins = [];
-  if (effective.serverAddress) {
-    const a = /^https?:\/\//i.test(effective.serverAddress) ? effective.serverAddress : `http://${effective.serverAddress}`;
-    const o = CtiSettings.origin(a);
-    if (o) origins.push(`${o}/*`); else bad.push('serverAddress');
-  }
-  if (effective.pestroutesUrl) {
-    const o = CtiSettings.origin(effective.pestroutesUrl);
-    if (o) origins.push(`${o}/*`); else bad.push('pestroutesUrl');
-  }
-  if (bad.length) {
-    $('#saved').textContent = `not saved: check ${bad.join(', ')}`;
-    return;
-  }
-  if (origins.length) {
-    const granted = await chrome.permissions.request({ origins }).catch(() => false);
-    if (!granted) {
-      $('#saved').textContent = 'not saved: access to the PestRoutes hosts was refused';
-      return;
+    if (it === null) {
+      li.className = 'empty';
+      li.textContent = t('none');
+    } else {
+      li.textContent = text(it);
     }
-  }
-  await chrome.storage.local.set(out);
-  $('#saved').textContent = 'saved';
-  loadForm();
-});
+    return li;
+  }));
+}
 
-loadForm();
-refresh();
-setInterval(refresh, 1000);
+const time = (/** @type {number} */ at) => new Date(at).toLocaleTimeString(chrome.i18n.getUILanguage());
+const stateKey = (/** @type {string} */ s) => `state${s.charAt(0).toUpperCase()}${s.slice(1)}`;
+
+/** @param {any} st */
+function render(st) {
+  renderRow('webclient', st && st.rows.webclient);
+  renderRow('connector', st && st.rows.connector);
+  renderRow('pestroutes', st && st.rows.pestroutes);
+  const calls = st ? st.calls : [];
+  renderList('calls', calls, (/** @type {any} */ c) =>
+    `${t(c.direction === 'inbound' ? 'callInbound' : 'callOutbound')} · ${c.number || t('unknownNumber')}${c.name ? ` (${c.name})` : ''} · ${t(stateKey(c.state))}`);
+  renderList('pops', st ? st.pops : [], (/** @type {any} */ p) => `${time(p.at)} · ${p.term || '—'} · ${t(p.outcome.key, p.outcome.args)}`);
+  renderList('notes', st ? st.notes : [], (/** @type {any} */ n) => `${time(n.at)} · ${t(n.text.key, n.text.args)}`);
+  const trust = st ? st.trust : { configured: [], pinned: null };
+  $('#trust').textContent = trust.configured.length ? t('trustConfigured', [trust.configured.join(', ')])
+    : trust.pinned ? t('trustPinned', [trust.pinned]) : t('trustNone');
+  $('#forget').hidden = !(trust.pinned && !trust.configured.length);
+}
+
+$('#options').onclick = () => chrome.runtime.openOptionsPage();
+$('#forget').onclick = () => chrome.runtime.sendMessage(/** @type {UiToWorker} */ ({ kind: 'forgetPinnedOrigin' }));
+
+chrome.storage.session.get('status').then(({ status }) => render(status));
+chrome.storage.session.onChanged.addListener((changes) => {
+  if (changes.status) render(changes.status.newValue);
+});

@@ -14,6 +14,8 @@ globalThis.CtiSettings = (() => {
     serverAddress: '',
     sharedSecret: '',
     pestroutesUrl: '',
+    dialBlockedPrefixes: ['0900', '+49900', '0049900', '0137', '+49137', '0049137'],
+    clickToDial: true,
   });
 
   function origin(s) {
@@ -49,10 +51,21 @@ globalThis.CtiSettings = (() => {
         if (!list) return undefined;
         return list.filter((s) => String(s).trim()).map(origin).filter(Boolean);
       }
+      case 'dialBlockedPrefixes': {
+        const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\s,;]+/) : null;
+        if (!list) return undefined;
+        const items = list.map((p) => String(p).trim()).filter(Boolean);
+        return items.length <= 64 && items.every((p) => /^\+?[0-9]{1,15}$/.test(p)) ? items : undefined;
+      }
+      case 'clickToDial':
+        return typeof v === 'boolean' ? v : undefined;
       case 'serverAddress':
       case 'sharedSecret':
-      case 'pestroutesUrl':
         return typeof v === 'string' && v.length <= 512 ? v.trim() : undefined;
+      case 'pestroutesUrl': {
+        if (typeof v !== 'string' || v.length > 512) return undefined;
+        return v.trim() === '' || origin(v) ? v.trim() : undefined;
+      }
       default:
         return undefined;
     }

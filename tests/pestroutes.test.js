@@ -82,10 +82,13 @@ test('an unknown phone number gives "no result"', async () => {
   assert.equal((await popOutcome(++pops, 'no result')).outcome, 'no result');
   assert.equal(await tab.textContent('#record'), 'no customer open');
   const popup = await h.popup();
-  await waitFor(async () => (await popup.textContent('#pops')).includes('no result'), 5000, 'popup shows the outcome');
-  assert.match(await popup.textContent('#stream .value'), /connected as agent 101/);
-  assert.equal(await popup.inputValue('input[name=sharedSecret]'), '', 'the secret is never shown back');
+  await waitFor(async () => (await popup.textContent('#pops')).includes('No customer found'), 5000, 'popup shows the outcome');
+  assert.match(await popup.textContent('#pestroutes .value'), /Connected as agent 101/);
   await popup.close();
+  const options = await h.options();
+  await waitFor(async () => (await options.getAttribute('input[name=sharedSecret]', 'placeholder')) !== '', 5000, 'options loaded');
+  assert.equal(await options.inputValue('input[name=sharedSecret]'), '', 'the secret is never shown back');
+  await options.close();
   await tab.close();
 });
 
@@ -162,7 +165,7 @@ test('wrong secret: forbidden state, and no reconnect storm', async () => {
   const before = mw.sseRequests;
   await h.settings({ sharedSecret: 'wrong-secret' });
   const popup = await h.popup();
-  await waitFor(async () => (await popup.textContent('#stream .value')).includes('forbidden: check the secret'), 10000, 'forbidden shown');
+  await waitFor(async () => (await popup.textContent('#pestroutes .value')).includes('Refused: check the shared secret'), 10000, 'forbidden shown');
   await sleep(5000);
   assert.ok(mw.sseRequests - before <= 2, `${mw.sseRequests - before} requests in 5 s`);
   assert.equal(mw.agentStreams(AGENT), 0);
@@ -172,16 +175,17 @@ test('wrong secret: forbidden state, and no reconnect storm', async () => {
   await streamUp();
 });
 
-test('settings saved from the popup reach the stream', async () => {
-  const popup = await h.popup();
-  await popup.click('summary');
+test('settings saved from the options page reach the stream', async () => {
+  const popup = await h.options();
+  await waitFor(async () => (await popup.inputValue('input[name=extensionNumber]')) === AGENT, 5000, 'options loaded');
   await popup.fill('input[name=extensionNumber]', '102');
   await popup.click('button[type=submit]');
-  await waitFor(async () => (await popup.textContent('#saved')) === 'saved', 5000, 'saved');
+  await waitFor(async () => (await popup.textContent('#saved')) === 'Saved', 5000, 'saved');
   await waitFor(() => mw.agentStreams('102') === 1 && mw.agentStreams(AGENT) === 0, 20000, 'stream as agent 102');
   await popup.fill('input[name=extensionNumber]', '10x');
-  await popup.click('button[type=submit]');
-  await waitFor(async () => (await popup.textContent('#saved')).includes('not saved: check extensionNumber'), 5000, 'refused');
+  // Checked as you type: the message shows and Save cannot be clicked.
+  await waitFor(async () => (await popup.textContent('label:has(input[name=extensionNumber]) small.error')) === 'Digits only, at most 10', 5000, 'refused');
+  assert.equal(await popup.isDisabled('button[type=submit]'), true);
   const w = await h.worker();
   assert.equal((await w.evaluate(() => chrome.storage.local.get('extensionNumber'))).extensionNumber, '102', 'nothing stored');
   await popup.fill('input[name=extensionNumber]', AGENT);

@@ -78,6 +78,11 @@ async function launch({ args = [] } = {}) {
       await page.goto(`chrome-extension://${extensionId}/popup.html`);
       return page;
     },
+    async options() {
+      const page = await context.newPage();
+      await page.goto(`chrome-extension://${extensionId}/options.html`);
+      return page;
+    },
     async close() {
       await context.close().catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
