@@ -69,6 +69,11 @@ async function load() {
 }
 const loaded = load();
 
+/** Resolves once the core and the settings are loaded. */
+export function ready() {
+  return loaded;
+}
+
 /**
  * Runs `fn` on the core, now or (while it loads) in arrival order, then carries out what
  * the core wants done.

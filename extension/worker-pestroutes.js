@@ -1,7 +1,7 @@
 // PestRoutes in the worker: screen-pops reported by the offscreen document's stream run
 // one after another (a slow PestRoutes tab never delays a CALL_EVENT), the host access
 // the settings need is checked, and click-to-dial from PestRoutes pages is taken in.
-import { currentSettings, onSettings, withCore } from './worker-core.js';
+import { currentSettings, onSettings, ready, withCore } from './worker-core.js';
 import { onOffscreen } from './worker-link.js';
 import { openCustomer } from './screenpop.js';
 import { hostPatterns, screenPopPlan } from './wasm/cti_core.js';
@@ -17,6 +17,7 @@ onOffscreen('screenPop', (/** @type {{pop: ScreenPop}} */ m) => {
   }
   queued++;
   chain = chain.then(async () => {
+    await ready(); // a worker woken by this screen-pop first loads its settings
     const pop = m.pop;
     const outcome = await openCustomer(currentSettings().pestroutesUrl, pop);
     withCore((c) => c.handlePopResult(pop.phone || pop.customerId, outcome.key, outcome.args, outcome.ok, Date.now()));

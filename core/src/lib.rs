@@ -26,6 +26,7 @@ pub mod schema;
 pub mod screenpop;
 pub mod session;
 pub mod sse;
+pub mod stream;
 pub mod testkit;
 pub mod tracker;
 

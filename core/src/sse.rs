@@ -34,6 +34,8 @@ pub struct SseParser {
     last_event_id: String,
     retry_ms: Option<u64>,
     dropped_lines: u64,
+    /// The current event's data grew past MAX_LINE_BYTES over several lines: drop it whole.
+    oversized: bool,
 }
 
 impl SseParser {
@@ -129,6 +131,11 @@ impl SseParser {
         match field {
             "event" => self.event = value.to_owned(),
             "data" => {
+                if self.oversized || self.data.len() + value.len() + 1 > MAX_LINE_BYTES {
+                    self.oversized = true;
+                    self.data.clear();
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -146,6 +153,11 @@ impl SseParser {
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
         let event = std::mem::take(&mut self.event);
         let data = std::mem::take(&mut self.data);
+        if std::mem::take(&mut self.oversized) {
+            self.has_data = false;
+            self.dropped_lines += 1;
+            return;
+        }
         if !std::mem::take(&mut self.has_data) {
             return;
         }

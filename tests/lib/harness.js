@@ -22,6 +22,8 @@ async function launch({ args = [] } = {}) {
       ...args,
     ],
   });
+  // CTI_DEBUG=1 prints every console line of the extension's contexts (worker, offscreen).
+  if (process.env.CTI_DEBUG) context.on('console', (m) => console.log(`[console ${Date.now() % 100000}] ${m.text()}`));
   const sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 10000 }));
   const extensionId = new URL(sw.url()).host;
   const logs = [];

@@ -15,9 +15,8 @@ mod stream;
 
 pub use bridge::Bridge;
 pub use session::ConnectorSession;
+pub use stream::PestRoutesStream;
 
-use crate::screenpop;
-use crate::sse::SseParser;
 
 pub(crate) fn to_js<T: Serialize>(v: &T) -> JsValue {
     // Plain objects (not Maps) so the shell can read fields and hand them to chrome.* APIs.
@@ -31,57 +30,6 @@ pub(crate) fn ms(now_ms: f64) -> u64 {
     } else {
         0
     }
-}
-
-/// The PestRoutes middleware's event stream, fed network chunks.
-#[wasm_bindgen]
-pub struct EventStream {
-    parser: SseParser,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StreamEvent {
-    event: String,
-    data: String,
-}
-
-#[wasm_bindgen]
-impl EventStream {
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> EventStream {
-        EventStream { parser: SseParser::new() }
-    }
-
-    /// Returns the events this chunk completed: `[{event, data}]`.
-    pub fn feed(&mut self, chunk: &[u8]) -> JsValue {
-        let events: Vec<StreamEvent> =
-            self.parser.feed(chunk).into_iter().map(|e| StreamEvent { event: e.event, data: e.data }).collect();
-        to_js(&events)
-    }
-
-    /// The server's `retry` in ms, if it sent one.
-    #[wasm_bindgen(js_name = retryMs)]
-    pub fn retry_ms(&self) -> Option<f64> {
-        self.parser.retry_ms().map(|r| r as f64)
-    }
-
-    pub fn reset(&mut self) {
-        self.parser.reset();
-    }
-}
-
-impl Default for EventStream {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Validates an `openCustomer` payload for `agent`: `{customerId, phone, searchTerms}`,
-/// or throws with the reason it was refused.
-#[wasm_bindgen(js_name = parseOpenCustomer)]
-pub fn parse_open_customer(data: &str, agent: &str) -> Result<JsValue, JsError> {
-    screenpop::parse_open_customer(data, agent).map(|p| to_js(&p)).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// Texts sent on the current connector session (see `crate::link::RecentTexts`).

@@ -2,7 +2,7 @@
 //! `wasm_*` suite, which picks the context: page, dedicated worker, service worker.
 
 use cti_core::testkit::{frame18, leg, other_frame, update};
-use cti_core::wasm::{parse_open_customer, Bridge, ConnectorSession, EventStream, RecentTexts};
+use cti_core::wasm::{Bridge, ConnectorSession, PestRoutesStream, RecentTexts};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -124,14 +124,19 @@ fn connector_session_and_recent_texts() {
 }
 
 #[wasm_bindgen_test]
-fn event_stream_and_screen_pop() {
-    let mut s = EventStream::new();
-    assert_eq!(Array::from(&s.feed(b"retry: 3000\r\nevent: openCustomer\r\ndata: {\"customerID\":\"12\",\"phone\":\"555\",\"agent\":\"101\"}\r")).length(), 0);
-    let ev = Array::from(&s.feed(b"\n\r\n"));
-    assert_eq!(ev.length(), 1);
-    assert_eq!(s.retry_ms(), Some(3000.0));
-    let data = get(&ev.get(0), "data").as_string().unwrap();
-    let pop = parse_open_customer(&data, "101").unwrap();
-    assert_eq!(Array::from(&get(&pop, "searchTerms")).length(), 2);
-    assert!(parse_open_customer(r#"{"phone":"<script>","agent":"101"}"#, "101").is_err());
+fn pestroutes_stream_and_screen_pop() {
+    let mut s = PestRoutesStream::new();
+    s.set_config("mw:3000", "secret", "101", 1.0);
+    let fx = s.poll();
+    let open = fx.iter().find(|e| get(e, "kind").as_string().as_deref() == Some("open")).expect("an open");
+    let g = get(&open, "generation").as_f64().unwrap();
+    assert_eq!(get(&open, "url").as_string().unwrap(), "http://mw:3000/sse?agent=101&secret=secret");
+    s.handle_response(g, 200, 2.0);
+    s.handle_bytes(g, b"event: connected\r\ndata: {}\r\n\r\nevent: openCustomer\r\ndata: {\"customerID\":\"12\",\"phone\":\"5551234567\",\"agent\":\"101\"}\r", 3.0);
+    s.handle_bytes(g, b"\n\r\n", 4.0);
+    let fx = s.poll();
+    let pop = fx.iter().find(|e| get(e, "kind").as_string().as_deref() == Some("screenPop")).expect("a screen-pop");
+    assert_eq!(Array::from(&get(&get(&pop, "pop"), "searchTerms")).length(), 2, "the phone, then the customer id");
+    let status = fx.iter().find(|e| get(e, "kind").as_string().as_deref() == Some("status")).unwrap();
+    assert_eq!(get(&get(&status, "status"), "agent").as_string().as_deref(), Some("101"));
 }
