@@ -16,7 +16,9 @@ raw=target/wasm32-unknown-unknown/wasm/cti_core.wasm
 
 rm -rf dist
 mkdir -p dist/wasm
-wasm-bindgen --target web --no-typescript --out-dir dist/wasm --out-name cti_core "$raw"
+wasm-bindgen --target web --out-dir dist/wasm --out-name cti_core "$raw"
+# The generated types are for the type check (tsconfig.json), not for the browser.
+rm -rf target/wasm-types && mkdir -p target/wasm-types/wasm && mv dist/wasm/*.d.ts target/wasm-types/wasm/
 bindgen_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
 # binaryen from npm (Debian's wasm-opt 108 breaks the externref table).
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \

@@ -44,7 +44,7 @@
  * @typedef {{state: string, port?: number | null, foreign?: {port: number, extension: string} | null, noAckPort?: number | null}} LinkReport
  * @typedef {{state: string, agent?: string}} StreamReport
  * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
- * @typedef {{kind: 'dial', number: string} | {kind: 'drop', callId?: string}} ConnectorCommand
+ * @typedef {{kind: 'dial', number: string} | {kind: 'drop', callId?: string | null}} ConnectorCommand
  * @typedef {{kind: 'config', link: LinkSettings, stream: StreamSettings}
  *   | {kind: 'send', generation: number, texts: string[]}
  *   | {kind: 'attach'}} WorkerToOffscreen

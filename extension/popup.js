@@ -3,8 +3,8 @@
 const $ = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 const t = (/** @type {string} */ key, /** @type {string[]} */ args = []) => chrome.i18n.getMessage(key, args) || key;
 
-/** @typedef {{key: string, args: string[]}} Text */
-/** @typedef {{level: string, text: Text, extra?: Text, action?: {kind: string, origins: string[]}}} Row */
+/** @typedef {{key: string, args: string[]}} I18nText */
+/** @typedef {{level: string, text: I18nText, extra?: I18nText, action?: {kind: string, origins: string[]}}} Row */
 
 document.documentElement.lang = chrome.i18n.getUILanguage();
 for (const el of document.querySelectorAll('[data-i18n]')) {

@@ -11,7 +11,7 @@ function waitForLoad(tabId, timeoutMs) {
   return new Promise((resolve) => {
     /** @param {boolean} ok */
     const done = (ok) => { chrome.tabs.onUpdated.removeListener(onUpdated); clearTimeout(t); resolve(ok); };
-    /** @param {number} id @param {chrome.tabs.TabChangeInfo} info */
+    /** @param {number} id @param {{status?: string}} info */
     const onUpdated = (id, info) => { if (id === tabId && info.status === 'complete') done(true); };
     const t = setTimeout(() => done(false), timeoutMs);
     chrome.tabs.onUpdated.addListener(onUpdated);

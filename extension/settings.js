@@ -18,6 +18,7 @@ globalThis.CtiSettings = (() => {
     clickToDial: true,
   });
 
+  /** @param {unknown} s @returns {string | undefined} */
   function origin(s) {
     try {
       const u = new URL(String(s).trim());
@@ -28,6 +29,7 @@ globalThis.CtiSettings = (() => {
   }
 
   // A stored value of the wrong shape is ignored (the default applies), never trusted.
+  /** @param {string} key @param {any} v @returns {any} */
   function clean(key, v) {
     switch (key) {
       case 'extensionNumber': {
@@ -71,11 +73,14 @@ globalThis.CtiSettings = (() => {
     }
   }
 
+  /** @returns {Promise<{values: Record<string, any>, managedKeys: string[]}>} */
   async function load() {
+    /** @type {[Record<string, any>, Record<string, any>]} */
     const [local, managed] = await Promise.all([
       chrome.storage.local.get(null),
       chrome.storage.managed ? chrome.storage.managed.get(null).catch(() => ({})) : {},
     ]);
+    /** @type {Record<string, any>} */
     const values = { ...DEFAULTS };
     const managedKeys = [];
     for (const key of Object.keys(DEFAULTS)) {

@@ -28,6 +28,7 @@ onOffscreen('screenPop', (/** @type {{pop: ScreenPop}} */ m) => {
 async function checkAccess() {
   const s = currentSettings();
   const needed = hostPatterns(s.serverAddress, s.pestroutesUrl);
+  /** @type {string[]} */
   const missing = [];
   for (const origin of needed) {
     if (!(await chrome.permissions.contains({ origins: [origin] }).catch(() => false))) missing.push(origin);

@@ -1,48 +1,62 @@
-# Sourced by build.sh and test.sh: installs what the build and the tests need, and skips
-# whatever is already there. Everything comes from the package registries this project
-# may use (crates.io, npm, Debian).
+# Sourced by build.sh and test.sh: installs what the build and the tests need, says what it
+# installs, skips whatever is already there, and stops with the reason when a step fails.
+# Everything comes from the package registries this project may use (crates.io, npm,
+# Debian).
 
-log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# `cargo install` puts programs in $CARGO_INSTALL_ROOT/bin (default: $CARGO_HOME/bin).
+export PATH="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin:$PATH"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-        log "need root for: $*"; return 1; fi
+        die "need root (or sudo) for: $*"; fi
 }
 
 ensure_rust_target() {
+    command -v rustup >/dev/null || die "rustup not found: install Rust with rustup (https://rustup.rs), it provides the wasm32 target"
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         log "adding Rust target wasm32-unknown-unknown"
-        rustup target add wasm32-unknown-unknown
+        rustup target add wasm32-unknown-unknown || die "rustup could not add the wasm32-unknown-unknown target (see above)"
     fi
 }
 
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 ensure_wasm_bindgen() {
-    local want have
+    local want have=""
     want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
-    have=""
+    [ -n "$want" ] || die "Cargo.lock names no wasm-bindgen version"
     if command -v wasm-bindgen >/dev/null 2>&1; then have=$(wasm-bindgen --version | awk '{print $2}') || have=""; fi
     if [ "$have" != "$want" ]; then
-        log "installing wasm-bindgen-cli $want (found: ${have:-none}); takes a few minutes"
+        command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+        log "installing wasm-bindgen-cli $want (found: ${have:-none}) into ${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}; takes a few minutes"
         # Not --locked: the registry mirror lacks a version its lock file names.
-        cargo install wasm-bindgen-cli --version "$want"
+        cargo install wasm-bindgen-cli --version "$want" || die "cargo install wasm-bindgen-cli $want failed (see above)"
+        have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}') || have=""
+        [ "$have" = "$want" ] || die "wasm-bindgen $want was installed but the one on PATH is ${have:-missing}"
     fi
 }
 
-# node_modules as package-lock.json says (binaryen's wasm-opt, playwright-core, ws, jQuery UI).
+# node_modules as package-lock.json says (binaryen's wasm-opt, playwright-core, ws, jQuery
+# UI, TypeScript, ESLint).
 ensure_npm() {
+    command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer"
     if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null &&
        ! node -e 'const a=require("./package-lock.json").packages,b=require("./node_modules/.package-lock.json").packages;for(const k in a){if(k&&(!b[k]||b[k].version!==a[k].version))process.exit(1)}' 2>/dev/null; then
         log "installing npm packages (npm ci)"
-        npm ci --no-audit --no-fund --loglevel=error
+        npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed (see above)"
     fi
 }
 
 # Debian's Chromium and ChromeDriver (Playwright's own browser download cannot work here).
+# $CHROMIUM names another browser binary (the tests' harness reads it too).
 ensure_chromium() {
-    if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then
+    if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || ! command -v chromedriver >/dev/null; then
         log "installing Debian's chromium and chromium-driver"
-        as_root apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+        command -v apt-get >/dev/null || die "apt-get not found: install Chromium and ChromeDriver (Debian packages chromium, chromium-driver)"
+        as_root apt-get update -qq || die "apt-get update failed (see above)"
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null ||
+            die "apt-get could not install chromium and chromium-driver (see above)"
     fi
 }

@@ -120,11 +120,7 @@ pub const IDENTITY: &str = "3CX WebClient";
 
 impl Hello {
     pub fn new(extension: &str) -> Self {
-        Hello {
-            extension: extension.to_owned(),
-            identity: IDENTITY.to_owned(),
-            ..Default::default()
-        }
+        Hello { extension: extension.to_owned(), identity: IDENTITY.to_owned(), ..Default::default() }
     }
 
     pub fn to_json(&self) -> String {
@@ -169,7 +165,10 @@ pub enum ProtocolError {
     UnknownType(String),
     UnknownCommand(String),
     /// A field with the wrong JSON type or an impossible value (`port: 70000`, …).
-    BadField { field: &'static str, why: String },
+    BadField {
+        field: &'static str,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for ProtocolError {
@@ -210,7 +209,9 @@ fn opt_bool(obj: &Map<String, Value>, field: &'static str) -> Result<Option<bool
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(ProtocolError::BadField { field, why: format!("expected true or false, got {}", short(other)) }),
+        Some(other) => {
+            Err(ProtocolError::BadField { field, why: format!("expected true or false, got {}", short(other)) })
+        }
     }
 }
 
@@ -264,7 +265,10 @@ fn parse_command(obj: &Map<String, Value>) -> Result<Command, ProtocolError> {
                 None | Some(Value::Null) => None,
                 Some(Value::Object(ctx)) => opt_string(ctx, "syncId")?,
                 Some(other) => {
-                    return Err(ProtocolError::BadField { field: "context", why: format!("expected an object, got {}", short(other)) })
+                    return Err(ProtocolError::BadField {
+                        field: "context",
+                        why: format!("expected an object, got {}", short(other)),
+                    })
                 }
             };
             Ok(Command::Dial { number, sync_id })

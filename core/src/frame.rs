@@ -8,8 +8,8 @@ use prost::encoding::{decode_key, decode_varint, WireType};
 use prost::Message;
 
 use crate::schema::{
-    GenericMessage, MyExtensionInfo, RequestDropCall, RequestMakeCall, MSG_MY_EXTENSION_INFO,
-    MSG_REQUEST_DROP_CALL, MSG_REQUEST_MAKE_CALL,
+    GenericMessage, MyExtensionInfo, RequestDropCall, RequestMakeCall, MSG_MY_EXTENSION_INFO, MSG_REQUEST_DROP_CALL,
+    MSG_REQUEST_MAKE_CALL,
 };
 
 /// What a binary frame turned out to be.
@@ -65,9 +65,7 @@ pub fn decode(bytes: &[u8]) -> Result<Frame, FrameError> {
     let msg = GenericMessage::decode(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
     match msg.message_id {
         None => Err(FrameError::NoMessageId),
-        Some(MSG_MY_EXTENSION_INFO) => Ok(Frame::ExtensionInfo(
-            msg.my_extension_info.unwrap_or_default(),
-        )),
+        Some(MSG_MY_EXTENSION_INFO) => Ok(Frame::ExtensionInfo(msg.my_extension_info.unwrap_or_default())),
         Some(id) => Ok(Frame::Other { message_id: id }),
     }
 }

@@ -207,10 +207,7 @@ mod tests {
         o.session_ended();
         o.push(ev("2", CallState::Connected, 4));
         o.push(ev("2", CallState::Ended, 5));
-        assert_eq!(
-            states(&o.session_started()),
-            ["1 offered", "1 connected", "2 offered", "2 connected", "2 ended"]
-        );
+        assert_eq!(states(&o.session_started()), ["1 offered", "1 connected", "2 offered", "2 connected", "2 ended"]);
         assert_eq!(states(&o.session_started()), ["1 offered", "1 connected"]);
     }
 

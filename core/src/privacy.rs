@@ -8,20 +8,12 @@ pub fn mask_number(number: &str) -> String {
         return "*".repeat(chars.len());
     }
     let head = if chars[0] == '+' { 3 } else { 2 };
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < head || i + 2 >= chars.len() { *c } else { '*' })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < head || i + 2 >= chars.len() { *c } else { '*' }).collect()
 }
 
 /// Initials only: "Max Mustermann" becomes "M. M.".
 pub fn mask_name(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .map(|c| format!("{c}."))
-        .collect::<Vec<_>>()
-        .join(" ")
+    name.split_whitespace().filter_map(|w| w.chars().next()).map(|c| format!("{c}.")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

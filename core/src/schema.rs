@@ -153,10 +153,7 @@ impl LegState {
 
     /// Connected or in a transfer: the call is up.
     pub fn is_up(self) -> bool {
-        matches!(
-            self,
-            Self::Connected | Self::WaitingForNewParty | Self::TryingToTransfer
-        )
+        matches!(self, Self::Connected | Self::WaitingForNewParty | Self::TryingToTransfer)
     }
 }
 

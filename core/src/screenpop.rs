@@ -33,7 +33,10 @@ pub enum ScreenPopError {
     NothingToSearch,
     /// The event is addressed to another agent.
     OtherAgent(String),
-    Implausible { field: &'static str, why: String },
+    Implausible {
+        field: &'static str,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for ScreenPopError {

@@ -63,9 +63,14 @@ impl StreamState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StreamEffect {
     /// Start a streaming GET of `url` with `Accept: text/event-stream`, no credentials.
-    Open { generation: u64, url: String },
+    Open {
+        generation: u64,
+        url: String,
+    },
     /// Stop reading that stream.
-    Abort { generation: u64 },
+    Abort {
+        generation: u64,
+    },
     ScreenPop(ScreenPop),
     Status(StreamState),
     Log(String),
@@ -155,9 +160,10 @@ impl PestRoutesStream {
     /// settings again change nothing; new ones start a new stream at once.
     pub fn set_config(&mut self, address: &str, secret: &str, agent: &str, now: u64) {
         let config = match base_url(address) {
-            Some(base) if !secret.is_empty() && !agent.is_empty() => {
-                Some(Config { url: format!("{base}/sse?agent={}&secret={}", encode(agent), encode(secret)), agent: agent.to_owned() })
-            }
+            Some(base) if !secret.is_empty() && !agent.is_empty() => Some(Config {
+                url: format!("{base}/sse?agent={}&secret={}", encode(agent), encode(secret)),
+                agent: agent.to_owned(),
+            }),
             _ => None,
         };
         if config == self.config && self.state.is_some() {

@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::connector::{CallEvent, CallInfo, CallState, Direction, EndReason, EventContext};
 use crate::frame::{self, Frame, FrameError};
 use crate::schema::{
-    ActionType, LegState, LocalConnection, LocalConnections, MyExtensionInfo, LIST_FIELD_18,
-    LIST_FIELD_20,
+    ActionType, LegState, LocalConnection, LocalConnections, MyExtensionInfo, LIST_FIELD_18, LIST_FIELD_20,
 };
 
 /// Default age after which a call that never ended is dropped: 4 hours, like the
@@ -222,10 +221,7 @@ impl CallTracker {
 
     /// When `handle_timeout` next has something to do (a call turning stale).
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.calls
-            .iter()
-            .map(|c| c.first_seen_ms.saturating_add(self.stale_after_ms))
-            .min()
+        self.calls.iter().map(|c| c.first_seen_ms.saturating_add(self.stale_after_ms)).min()
     }
 
     /// The leg a DROP for `call_id` (or, absent, the most recent active call) must name.
@@ -236,12 +232,9 @@ impl CallTracker {
                 .iter()
                 .find(|c| c.id == id && c.announced())
                 .ok_or_else(|| DropError::UnknownCall(id.to_owned()))?,
-            None => self
-                .calls
-                .iter()
-                .filter(|c| c.announced())
-                .max_by_key(|c| c.serial)
-                .ok_or(DropError::NoActiveCall)?,
+            None => {
+                self.calls.iter().filter(|c| c.announced()).max_by_key(|c| c.serial).ok_or(DropError::NoActiveCall)?
+            }
         };
         // Our own leg: prefer list 18, then the leg whose state matters most for the call.
         let rank = |l: &Leg| {
@@ -253,12 +246,8 @@ impl CallTracker {
             };
             (l.list == LIST_FIELD_18, state)
         };
-        let leg = self
-            .legs
-            .iter()
-            .filter(|l| l.call == call.id)
-            .max_by_key(|l| rank(l))
-            .ok_or(DropError::NoActiveCall)?;
+        let leg =
+            self.legs.iter().filter(|l| l.call == call.id).max_by_key(|l| rank(l)).ok_or(DropError::NoActiveCall)?;
         let id = i32::try_from(leg.id).map_err(|_| DropError::LegIdOutOfRange(leg.id))?;
         Ok((call.id.clone(), id))
     }
@@ -490,9 +479,11 @@ impl CallTracker {
                 Some(CallState::Connected)
             }
             Aggregate::Ringing => {
-                let dir = *call
-                    .direction
-                    .get_or_insert(if ringing_incoming { Direction::Inbound } else { Direction::Outbound });
+                let dir = *call.direction.get_or_insert(if ringing_incoming {
+                    Direction::Inbound
+                } else {
+                    Direction::Outbound
+                });
                 match dir {
                     Direction::Inbound if !call.announced() => Some(CallState::Offered),
                     Direction::Outbound => Some(CallState::Ringing),
@@ -530,10 +521,8 @@ impl CallTracker {
     }
 
     fn expire(&mut self, now_ms: u64, events: &mut Vec<CallEvent>) {
-        while let Some(idx) = self
-            .calls
-            .iter()
-            .position(|c| now_ms.saturating_sub(c.first_seen_ms) >= self.stale_after_ms)
+        while let Some(idx) =
+            self.calls.iter().position(|c| now_ms.saturating_sub(c.first_seen_ms) >= self.stale_after_ms)
         {
             self.end_call(idx, now_ms, events);
         }
@@ -550,10 +539,7 @@ impl CallTracker {
                 state,
                 reason,
             },
-            context: EventContext {
-                extension: self.extension().to_owned(),
-                tab_id: self.tab_id.clone(),
-            },
+            context: EventContext { extension: self.extension().to_owned(), tab_id: self.tab_id.clone() },
         }
     }
 }

@@ -4,7 +4,7 @@ use cti_core::bridge::pace::{COMMAND_SPACING_MS, DUPLICATE_WINDOW_MS};
 use cti_core::bridge::status::Level;
 use cti_core::bridge::trust::Verdict;
 use cti_core::bridge::{
-    Accepted, Bridge, DialMethod, Foreign, Effect, Identity, LinkReport, Settings, DIAL_CONFIRM_MS, MAX_FRAME_BYTES,
+    Accepted, Bridge, DialMethod, Effect, Foreign, Identity, LinkReport, Settings, DIAL_CONFIRM_MS, MAX_FRAME_BYTES,
 };
 use cti_core::connector::Command;
 use cti_core::testkit::{delete, frame18, leg, update};

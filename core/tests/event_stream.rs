@@ -49,7 +49,8 @@ fn every_split_point_and_every_line_ending_give_the_same_events() {
 
 #[test]
 fn standard_rules() {
-    let (ev, p) = all(&[b"\xef\xbb\xbf: comment\ndata: a\ndata:b\ndata\n\nevent\ndata: x\nretry: soon\nid: bad\0id\n\n"]);
+    let (ev, p) =
+        all(&[b"\xef\xbb\xbf: comment\ndata: a\ndata:b\ndata\n\nevent\ndata: x\nretry: soon\nid: bad\0id\n\n"]);
     assert_eq!(ev[0], SseEvent { event: "message".into(), data: "a\nb\n".into(), last_event_id: "".into() });
     assert_eq!(ev[1].event, "message", "a field without colon has an empty value");
     assert_eq!(p.retry_ms(), None, "retry takes only digits");
@@ -81,12 +82,23 @@ fn overlong_lines_are_dropped_not_buffered() {
 
 #[test]
 fn open_customer_payloads_are_validated() {
-    let ok = parse_open_customer(r#"{"type":"openCustomer","customerID":"12345","phone":"+1 (555) 123-4567","agent":"101","timestamp":"x"}"#, "101").unwrap();
+    let ok = parse_open_customer(
+        r#"{"type":"openCustomer","customerID":"12345","phone":"+1 (555) 123-4567","agent":"101","timestamp":"x"}"#,
+        "101",
+    )
+    .unwrap();
     assert_eq!(ok.search_terms, ["+1 (555) 123-4567", "5551234567", "12345"]);
-    let only_id = parse_open_customer(r#"{"type":"openCustomer","customerID":"777","phone":"","agent":"101"}"#, "101").unwrap();
+    let only_id =
+        parse_open_customer(r#"{"type":"openCustomer","customerID":"777","phone":"","agent":"101"}"#, "101").unwrap();
     assert_eq!(only_id.search_terms, ["777"]);
-    assert_eq!(parse_open_customer(r#"{"customerID":"","phone":"","agent":"101"}"#, "101"), Err(ScreenPopError::NothingToSearch));
-    assert!(matches!(parse_open_customer(r#"{"customerID":"1","agent":"102"}"#, "101"), Err(ScreenPopError::OtherAgent(_))));
+    assert_eq!(
+        parse_open_customer(r#"{"customerID":"","phone":"","agent":"101"}"#, "101"),
+        Err(ScreenPopError::NothingToSearch)
+    );
+    assert!(matches!(
+        parse_open_customer(r#"{"customerID":"1","agent":"102"}"#, "101"),
+        Err(ScreenPopError::OtherAgent(_))
+    ));
     for hostile in [
         r#"{"customerID":"1');alert(1);//","agent":"101"}"#,
         r#"{"phone":"555\u0000123","agent":"101"}"#,

@@ -100,7 +100,10 @@ fn frames_without_a_message_id_or_empty_are_rejected() {
 #[test]
 fn frames_cut_at_every_byte_offset_never_panic_nor_emit() {
     let frames = [
-        frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891111111"), leg(INSERTED, 29, 7, RINGING, true, "+49891111111")]),
+        frame18(vec![
+            leg(INSERTED, 28, 7, RINGING, true, "+49891111111"),
+            leg(INSERTED, 29, 7, RINGING, true, "+49891111111"),
+        ]),
         frame_with_unknown_fields(&leg(INSERTED, 28, 7, CONNECTED, false, "+49 89 1234")),
     ];
     for f in &frames {
@@ -133,11 +136,8 @@ fn random_bytes_never_panic() {
     let mut t = tracker();
     let base = frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891111111")]);
     for i in 0..20_000 {
-        let mut f: Vec<u8> = if i % 2 == 0 {
-            (0..rng.below(64)).map(|_| rng.next() as u8).collect()
-        } else {
-            base.clone()
-        };
+        let mut f: Vec<u8> =
+            if i % 2 == 0 { (0..rng.below(64)).map(|_| rng.next() as u8).collect() } else { base.clone() };
         // Flip a few bytes of a valid frame, so the decoder gets deep before failing.
         for _ in 0..1 + rng.below(3) {
             if !f.is_empty() {

@@ -25,7 +25,10 @@ fn hello_is_encoded_exactly() {
 #[test]
 fn call_event_is_encoded_exactly() {
     let mut t = tracker();
-    let ev = t.handle_frame(&frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891234567")]), 1730000000000).unwrap().events;
+    let ev = t
+        .handle_frame(&frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891234567")]), 1730000000000)
+        .unwrap()
+        .events;
     assert_eq!(
         ev[0].to_json(),
         r#"{"v":1,"type":"CALL_EVENT","ts":1730000000000,"call":{"id":"7","direction":"inbound","remoteNumber":"+49891234567","remoteName":"","state":"offered","reason":""},"context":{"extension":"101","tabId":"tab-1"}}"#
@@ -35,8 +38,15 @@ fn call_event_is_encoded_exactly() {
 #[test]
 fn hello_ack_and_commands_parse() {
     assert_eq!(
-        parse_incoming(r#"{"v":1,"type":"HELLO_ACK","bridgeVersion":"1.0","extension":"101","port":19800,"ready":true}"#),
-        Ok(Incoming::HelloAck(HelloAck { bridge_version: Some("1.0".into()), extension: Some("101".into()), port: Some(19800), ready: Some(true) }))
+        parse_incoming(
+            r#"{"v":1,"type":"HELLO_ACK","bridgeVersion":"1.0","extension":"101","port":19800,"ready":true}"#
+        ),
+        Ok(Incoming::HelloAck(HelloAck {
+            bridge_version: Some("1.0".into()),
+            extension: Some("101".into()),
+            port: Some(19800),
+            ready: Some(true)
+        }))
     );
     assert_eq!(
         parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":"+49891234567","context":{"syncId":"abc"}}"#),
@@ -46,7 +56,10 @@ fn hello_ack_and_commands_parse() {
         parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DROP","callId":"7"}"#),
         Ok(Incoming::Command(Command::Drop { call_id: Some("7".into()) }))
     );
-    assert_eq!(parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DROP"}"#), Ok(Incoming::Command(Command::Drop { call_id: None })));
+    assert_eq!(
+        parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DROP"}"#),
+        Ok(Incoming::Command(Command::Drop { call_id: None }))
+    );
     // Unknown keys are ignored, as the connector does.
     assert!(parse_incoming(r#"{"v":1,"type":"HELLO_ACK","future":[1,2]}"#).is_ok());
     // What we encode for the simulator is what we parse.
@@ -74,11 +87,23 @@ fn bad_messages_get_typed_errors() {
         assert_eq!(parse_incoming(text).as_ref(), Err(want), "{text}");
     }
     assert!(matches!(parse_incoming("{\"v\":1,"), Err(NotJson(_))));
-    assert!(matches!(parse_incoming(r#"{"v":1,"type":"HELLO_ACK","port":70000}"#), Err(BadField { field: "port", .. })));
+    assert!(matches!(
+        parse_incoming(r#"{"v":1,"type":"HELLO_ACK","port":70000}"#),
+        Err(BadField { field: "port", .. })
+    ));
     assert!(matches!(parse_incoming(r#"{"v":1,"type":"HELLO_ACK","port":-1}"#), Err(BadField { field: "port", .. })));
-    assert!(matches!(parse_incoming(r#"{"v":1,"type":"HELLO_ACK","port":1e308}"#), Err(BadField { field: "port", .. })));
-    assert!(matches!(parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":4989}"#), Err(BadField { field: "number", .. })));
-    assert!(matches!(parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":"1","context":"x"}"#), Err(BadField { field: "context", .. })));
+    assert!(matches!(
+        parse_incoming(r#"{"v":1,"type":"HELLO_ACK","port":1e308}"#),
+        Err(BadField { field: "port", .. })
+    ));
+    assert!(matches!(
+        parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":4989}"#),
+        Err(BadField { field: "number", .. })
+    ));
+    assert!(matches!(
+        parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":"1","context":"x"}"#),
+        Err(BadField { field: "context", .. })
+    ));
     let huge = format!(r#"{{"v":1,"type":"COMMAND","cmd":"DIAL","number":"{}"}}"#, "1".repeat(1 << 20));
     assert!(matches!(parse_incoming(&huge), Err(TooLarge(_))));
 }
@@ -101,14 +126,24 @@ fn dial_becomes_request_make_call_and_is_confirmed_by_the_new_call() {
 #[test]
 fn drop_names_the_calls_own_leg() {
     let mut t = tracker();
-    run(&mut t, &[
-        (1, info_frame(None, Some(list(UPDATED, vec![
-            leg(INSERTED, 28, 7, RINGING, true, "1"),
-            leg(INSERTED, 29, 7, RINGING, true, "1"),
-        ])), Some(list(UPDATED, vec![leg(INSERTED, 60, 7, CONNECTED, true, "1")])))),
-        (2, frame18(vec![update(29, CONNECTED)])),
-        (3, frame18(vec![leg(INSERTED, 40, 9, RINGING, true, "2")])),
-    ]);
+    run(
+        &mut t,
+        &[
+            (
+                1,
+                info_frame(
+                    None,
+                    Some(list(
+                        UPDATED,
+                        vec![leg(INSERTED, 28, 7, RINGING, true, "1"), leg(INSERTED, 29, 7, RINGING, true, "1")],
+                    )),
+                    Some(list(UPDATED, vec![leg(INSERTED, 60, 7, CONNECTED, true, "1")])),
+                ),
+            ),
+            (2, frame18(vec![update(29, CONNECTED)])),
+            (3, frame18(vec![leg(INSERTED, 40, 9, RINGING, true, "2")])),
+        ],
+    );
     let (call, frame) = drop_call_frame(&t, Some("7")).unwrap();
     assert_eq!(call, "7");
     let d = GenericMessage::decode(frame.as_slice()).unwrap().request_drop_call.unwrap();
@@ -116,7 +151,10 @@ fn drop_names_the_calls_own_leg() {
     // Absent callId: the most recent active call.
     let (call, frame) = drop_call_frame(&t, None).unwrap();
     assert_eq!(call, "9");
-    assert_eq!(GenericMessage::decode(frame.as_slice()).unwrap().request_drop_call.unwrap().local_connection_id, Some(40));
+    assert_eq!(
+        GenericMessage::decode(frame.as_slice()).unwrap().request_drop_call.unwrap().local_connection_id,
+        Some(40)
+    );
     assert!(drop_call_frame(&t, Some("nope")).is_err());
     assert!(drop_call_frame(&tracker(), None).is_err());
     // Confirmation: the dropped call's end.

@@ -56,7 +56,10 @@ fn stale_age_and_final_clock_are_options() {
     let input = format!("1000 {}\n", b64(&frame18(vec![leg(2, 28, 7, 3, false, "200")])));
     let (out, _, code) = replay(&["--stale-after-ms", "500", "--final-ts", "1500"], &input);
     assert_eq!(code, 0);
-    let states: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["call"]["state"].as_str().unwrap().to_owned()).collect();
+    let states: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["call"]["state"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(states, ["connected", "ended"]);
     let (_, err, code) = replay(&["--bogus"], "");
     assert_eq!(code, 2);

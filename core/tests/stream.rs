@@ -12,7 +12,9 @@ fn drain(s: &mut PestRoutesStream) -> Vec<StreamEffect> {
 }
 
 fn opened(fx: &[StreamEffect]) -> Vec<u64> {
-    fx.iter().filter_map(|e| if let StreamEffect::Open { generation, .. } = e { Some(*generation) } else { None }).collect()
+    fx.iter()
+        .filter_map(|e| if let StreamEffect::Open { generation, .. } = e { Some(*generation) } else { None })
+        .collect()
 }
 
 fn pops(fx: &[StreamEffect]) -> usize {

@@ -29,27 +29,27 @@ fn first_seen_dialing_is_dialing_outbound() {
 #[test]
 fn ringing_while_outgoing_is_ringing_outbound() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, DIALING, false, "200")])),
-        (2, frame18(vec![update(28, RINGING)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[(1, frame18(vec![leg(INSERTED, 28, 7, DIALING, false, "200")])), (2, frame18(vec![update(28, RINGING)]))],
+    );
     assert_eq!(brief(&ev), ["7 dialing out", "7 ringing out"]);
     // First seen already ringing while outgoing: ringing, and no dialing afterwards.
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 30, 8, RINGING, false, "200")])),
-        (2, frame18(vec![update(30, DIALING)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[(1, frame18(vec![leg(INSERTED, 30, 8, RINGING, false, "200")])), (2, frame18(vec![update(30, DIALING)]))],
+    );
     assert_eq!(brief(&ev), ["8 ringing out"]);
 }
 
 #[test]
 fn up_for_the_first_time_is_connected() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
-        (2, frame18(vec![update(28, CONNECTED)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[(1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])), (2, frame18(vec![update(28, CONNECTED)]))],
+    );
     assert_eq!(brief(&ev), ["7 offered in", "7 connected in"]);
 }
 
@@ -68,27 +68,31 @@ fn first_seen_up_is_connected_even_in_a_transfer_state() {
 #[test]
 fn last_leg_deleted_ends_with_hangup_when_connected_else_unknown() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
-        (2, frame18(vec![update(28, CONNECTED)])),
-        (3, frame18(vec![delete(28)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
+            (2, frame18(vec![update(28, CONNECTED)])),
+            (3, frame18(vec![delete(28)])),
+        ],
+    );
     assert_eq!(brief(&ev), ["7 offered in", "7 connected in", "7 ended in hangup"]);
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
-        (3, frame18(vec![delete(28)])),
-    ]);
+    let ev =
+        run(&mut t, &[(1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])), (3, frame18(vec![delete(28)]))]);
     assert_eq!(brief(&ev), ["7 offered in", "7 ended in unknown"]);
 }
 
 #[test]
 fn absent_from_a_full_update_ends_the_call() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 40, 9, RINGING, true, "2")])),
-        (2, info_frame(None, Some(list(FULL, vec![leg(FULL, 40, 9, RINGING, true, "2")])), None)),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 40, 9, RINGING, true, "2")])),
+            (2, info_frame(None, Some(list(FULL, vec![leg(FULL, 40, 9, RINGING, true, "2")])), None)),
+        ],
+    );
     assert_eq!(brief(&ev), ["7 connected in", "9 offered in", "7 ended in hangup"]);
     // An empty full update ends everything left in that list.
     let ev = run(&mut t, &[(3, info_frame(None, Some(list(FULL, vec![])), None))]);
@@ -98,25 +102,31 @@ fn absent_from_a_full_update_ends_the_call() {
 #[test]
 fn transfer_states_on_a_call_that_is_up_send_nothing() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, false, "1")])),
-        (2, frame18(vec![update(28, WAITING)])),
-        (3, frame18(vec![update(28, TRANSFERRING)])),
-        (4, frame18(vec![update(28, CONNECTED)])),
-        (5, frame18(vec![update(28, RINGING)])),
-        (6, frame18(vec![delete(28)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, false, "1")])),
+            (2, frame18(vec![update(28, WAITING)])),
+            (3, frame18(vec![update(28, TRANSFERRING)])),
+            (4, frame18(vec![update(28, CONNECTED)])),
+            (5, frame18(vec![update(28, RINGING)])),
+            (6, frame18(vec![delete(28)])),
+        ],
+    );
     assert_eq!(brief(&ev), ["7 connected out", "7 ended out hangup"]);
 }
 
 #[test]
 fn unknown_legs_alone_say_nothing() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, 0, true, "1")])),
-        (2, frame18(vec![update(28, 99)])),
-        (3, frame18(vec![delete(28)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, 0, true, "1")])),
+            (2, frame18(vec![update(28, 99)])),
+            (3, frame18(vec![delete(28)])),
+        ],
+    );
     assert!(ev.is_empty(), "{:?}", brief(&ev));
 }
 
@@ -239,13 +249,23 @@ fn item_action_1_reads_the_same_as_inserted() {
 #[test]
 fn lists_18_and_20_reconcile_separately_but_group_by_call() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, info_frame(None, Some(list(UPDATED, vec![leg(2, 28, 7, CONNECTED, true, "1")])), Some(list(UPDATED, vec![leg(2, 50, 7, CONNECTED, true, "1")])))),
-        // A full update of list 20 without leg 50 leaves leg 28 of list 18: call goes on.
-        (2, info_frame(None, None, Some(list(FULL, vec![])))),
-        // A full update of list 18 that still has leg 28 changes nothing.
-        (3, info_frame(None, Some(list(FULL, vec![leg(FULL, 28, 7, CONNECTED, true, "1")])), None)),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (
+                1,
+                info_frame(
+                    None,
+                    Some(list(UPDATED, vec![leg(2, 28, 7, CONNECTED, true, "1")])),
+                    Some(list(UPDATED, vec![leg(2, 50, 7, CONNECTED, true, "1")])),
+                ),
+            ),
+            // A full update of list 20 without leg 50 leaves leg 28 of list 18: call goes on.
+            (2, info_frame(None, None, Some(list(FULL, vec![])))),
+            // A full update of list 18 that still has leg 28 changes nothing.
+            (3, info_frame(None, Some(list(FULL, vec![leg(FULL, 28, 7, CONNECTED, true, "1")])), None)),
+        ],
+    );
     assert_eq!(brief(&ev), ["7 connected in"]);
     let ev = run(&mut t, &[(4, info_frame(None, Some(list(FULL, vec![])), None))]);
     assert_eq!(brief(&ev), ["7 ended in hangup"]);
@@ -267,17 +287,28 @@ fn duplicated_frames_change_nothing() {
 #[test]
 fn two_interleaved_calls() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+4911")])),
-        (2, frame18(vec![leg(INSERTED, 31, 8, DIALING, false, "+4922")])),
-        (3, frame18(vec![update(28, CONNECTED)])),
-        (4, frame18(vec![update(31, RINGING)])),
-        (5, frame18(vec![update(31, CONNECTED), delete(28)])),
-        (6, frame18(vec![delete(31)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+4911")])),
+            (2, frame18(vec![leg(INSERTED, 31, 8, DIALING, false, "+4922")])),
+            (3, frame18(vec![update(28, CONNECTED)])),
+            (4, frame18(vec![update(31, RINGING)])),
+            (5, frame18(vec![update(31, CONNECTED), delete(28)])),
+            (6, frame18(vec![delete(31)])),
+        ],
+    );
     assert_eq!(
         brief(&ev),
-        ["7 offered in", "8 dialing out", "7 connected in", "8 ringing out", "8 connected out", "7 ended in hangup", "8 ended out hangup"]
+        [
+            "7 offered in",
+            "8 dialing out",
+            "7 connected in",
+            "8 ringing out",
+            "8 connected out",
+            "7 ended in hangup",
+            "8 ended out hangup"
+        ]
     );
     let numbers: Vec<_> = ev.iter().map(|e| (e.call.id.as_str(), e.call.remote_number.as_str())).collect();
     assert!(numbers.iter().all(|(id, n)| (*id == "7") == (*n == "+4911")));
@@ -288,12 +319,22 @@ fn remote_number_prefers_caller_id_and_keeps_the_latest() {
     use cti_core::schema::LocalConnection;
     let mut t = tracker();
     let first = LocalConnection {
-        action: Some(2), id: Some(28), call_id: Some(7), state: Some(RINGING), is_incoming: Some(true),
-        other_party_dn: Some("200".into()), other_party_display_name: Some("Reception".into()), ..Default::default()
+        action: Some(2),
+        id: Some(28),
+        call_id: Some(7),
+        state: Some(RINGING),
+        is_incoming: Some(true),
+        other_party_dn: Some("200".into()),
+        other_party_display_name: Some("Reception".into()),
+        ..Default::default()
     };
     let better = LocalConnection {
-        action: Some(3), id: Some(28), other_party_caller_id: Some("+49891234567".into()),
-        other_party_display_name: Some("Max Mustermann".into()), state: Some(CONNECTED), ..Default::default()
+        action: Some(3),
+        id: Some(28),
+        other_party_caller_id: Some("+49891234567".into()),
+        other_party_display_name: Some("Max Mustermann".into()),
+        state: Some(CONNECTED),
+        ..Default::default()
     };
     let ev = run(&mut t, &[(1, frame18(vec![first])), (2, frame18(vec![better])), (3, frame18(vec![delete(28)]))]);
     assert_eq!(ev[0].call.remote_number, "200");
@@ -305,12 +346,15 @@ fn remote_number_prefers_caller_id_and_keeps_the_latest() {
 #[test]
 fn a_reused_pbx_call_id_is_a_new_call_with_its_own_id() {
     let mut t = tracker();
-    let ev = run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
-        (2, frame18(vec![delete(28)])),
-        (3, frame18(vec![leg(INSERTED, 29, 7, RINGING, true, "2")])),
-        (4, frame18(vec![delete(29)])),
-    ]);
+    let ev = run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
+            (2, frame18(vec![delete(28)])),
+            (3, frame18(vec![leg(INSERTED, 29, 7, RINGING, true, "2")])),
+            (4, frame18(vec![delete(29)])),
+        ],
+    );
     assert_eq!(brief(&ev), ["7 offered in", "7 ended in unknown", "7-2 offered in", "7-2 ended in unknown"]);
 }
 
@@ -332,7 +376,10 @@ fn extension_number_comes_from_the_pbx_when_not_configured() {
 #[test]
 fn calls_older_than_the_stale_age_expire() {
     let mut t = CallTracker::new("101", "", 10_000);
-    run(&mut t, &[(1_000, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 29, 8, 0, true, "2")]))]);
+    run(
+        &mut t,
+        &[(1_000, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 29, 8, 0, true, "2")]))],
+    );
     assert_eq!(t.poll_timeout(), Some(11_000));
     assert!(t.handle_timeout(10_999).is_empty());
     let ev = t.handle_timeout(11_000);
@@ -346,12 +393,15 @@ fn calls_older_than_the_stale_age_expire() {
 #[test]
 fn current_calls_reannounce_what_is_in_progress() {
     let mut t = tracker();
-    run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
-        (2, frame18(vec![leg(INSERTED, 31, 8, DIALING, false, "2")])),
-        (3, frame18(vec![update(31, CONNECTED)])),
-        (4, frame18(vec![leg(INSERTED, 40, 9, 0, false, "3")])),
-    ]);
+    run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "1")])),
+            (2, frame18(vec![leg(INSERTED, 31, 8, DIALING, false, "2")])),
+            (3, frame18(vec![update(31, CONNECTED)])),
+            (4, frame18(vec![leg(INSERTED, 40, 9, 0, false, "3")])),
+        ],
+    );
     let now = t.current_calls(99);
     assert_eq!(brief(&now), ["7 offered in", "8 connected out"]);
     assert!(now.iter().all(|e| e.ts == 99));
@@ -378,10 +428,13 @@ fn a_restored_tracker_carries_on_exactly() {
 #[test]
 fn end_all_ends_every_call_in_progress_once() {
     let mut t = tracker();
-    run(&mut t, &[
-        (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 31, 8, RINGING, true, "2")])),
-        (2, frame18(vec![leg(INSERTED, 40, 9, 0, false, "3")])),
-    ]);
+    run(
+        &mut t,
+        &[
+            (1, frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "1"), leg(INSERTED, 31, 8, RINGING, true, "2")])),
+            (2, frame18(vec![leg(INSERTED, 40, 9, 0, false, "3")])),
+        ],
+    );
     assert_eq!(brief(&t.end_all(5)), ["7 ended in hangup", "8 ended in unknown"]);
     assert!(t.end_all(6).is_empty());
     assert_eq!(t.active_calls(), 0);
@@ -418,7 +471,13 @@ fn random_traffic_keeps_every_call_consistent() {
                      dirs: &mut std::collections::HashMap<String, cti_core::Direction>| {
             for e in events {
                 let prev = seen.entry(e.call.id.clone()).or_default();
-                assert!(allowed_after(prev, e.call.state), "round {round}: {} {:?} after {:?}", e.call.id, e.call.state, prev);
+                assert!(
+                    allowed_after(prev, e.call.state),
+                    "round {round}: {} {:?} after {:?}",
+                    e.call.id,
+                    e.call.state,
+                    prev
+                );
                 let dir = *dirs.entry(e.call.id.clone()).or_insert(e.call.direction);
                 assert_eq!(dir, e.call.direction, "round {round}: call {} changed direction", e.call.id);
                 let want = match e.call.state {
@@ -435,7 +494,8 @@ fn random_traffic_keeps_every_call_consistent() {
             let mut items = Vec::new();
             for _ in 0..1 + rng.below(4) {
                 let id = 1 + rng.below(8) as i64;
-                let mut item = LocalConnection { id: Some(id), action: Some(rng.below(6) as i64), ..Default::default() };
+                let mut item =
+                    LocalConnection { id: Some(id), action: Some(rng.below(6) as i64), ..Default::default() };
                 if rng.below(3) > 0 {
                     item.call_id = Some(1 + rng.below(4) as i64);
                 }
@@ -453,7 +513,13 @@ fn random_traffic_keeps_every_call_consistent() {
             check(t.handle_frame(&f, ts).unwrap().events, &mut seen, &mut dirs);
         }
         // Both lists emptied: every announced call must have ended, exactly once.
-        check(t.handle_frame(&info_frame(None, Some(list(FULL, vec![])), Some(list(FULL, vec![]))), ts + 1).unwrap().events, &mut seen, &mut dirs);
+        check(
+            t.handle_frame(&info_frame(None, Some(list(FULL, vec![])), Some(list(FULL, vec![]))), ts + 1)
+                .unwrap()
+                .events,
+            &mut seen,
+            &mut dirs,
+        );
         for (id, states) in &seen {
             assert_eq!(states.last(), Some(&CallState::Ended), "round {round}: call {id} never ended: {states:?}");
         }

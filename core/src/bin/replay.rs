@@ -27,7 +27,12 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut o = Options { extension: String::new(), tab_id: String::new(), stale_after_ms: DEFAULT_STALE_AFTER_MS, final_ts: None };
+    let mut o = Options {
+        extension: String::new(),
+        tab_id: String::new(),
+        stale_after_ms: DEFAULT_STALE_AFTER_MS,
+        final_ts: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -35,9 +40,13 @@ fn parse_args() -> Result<Options, String> {
             "--extension" => o.extension = value("--extension")?,
             "--tab-id" => o.tab_id = value("--tab-id")?,
             "--stale-after-ms" => {
-                o.stale_after_ms = value("--stale-after-ms")?.parse().map_err(|_| "--stale-after-ms takes milliseconds".to_string())?
+                o.stale_after_ms =
+                    value("--stale-after-ms")?.parse().map_err(|_| "--stale-after-ms takes milliseconds".to_string())?
             }
-            "--final-ts" => o.final_ts = Some(value("--final-ts")?.parse().map_err(|_| "--final-ts takes milliseconds".to_string())?),
+            "--final-ts" => {
+                o.final_ts =
+                    Some(value("--final-ts")?.parse().map_err(|_| "--final-ts takes milliseconds".to_string())?)
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other}")),
         }

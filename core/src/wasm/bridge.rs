@@ -29,20 +29,37 @@ fn accepted(a: Accepted) -> u8 {
 #[serde(tag = "kind", rename_all = "camelCase")]
 enum EffectView<'a> {
     #[serde(rename_all = "camelCase")]
-    ToConnector { generation: u64, text: &'a str },
+    ToConnector {
+        generation: u64,
+        text: &'a str,
+    },
     #[serde(rename_all = "camelCase")]
-    TelDial { tab: u32, number: &'a str, delay_ms: u32 },
-    LinkConfig { config: &'a bridge::LinkConfig },
-    Pin { origin: Option<&'a str> },
-    Log { line: &'a str },
+    TelDial {
+        tab: u32,
+        number: &'a str,
+        delay_ms: u32,
+    },
+    LinkConfig {
+        config: &'a bridge::LinkConfig,
+    },
+    Pin {
+        origin: Option<&'a str>,
+    },
+    Log {
+        line: &'a str,
+    },
 }
 
 #[derive(serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 enum CommandView {
-    Dial { number: String },
+    Dial {
+        number: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Drop { call_id: Option<String> },
+    Drop {
+        call_id: Option<String>,
+    },
 }
 
 /// The service worker's state: WebClient tabs, trust, outbox, commands, status.

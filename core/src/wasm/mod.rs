@@ -17,11 +17,9 @@ pub use bridge::Bridge;
 pub use session::ConnectorSession;
 pub use stream::PestRoutesStream;
 
-
 pub(crate) fn to_js<T: Serialize>(v: &T) -> JsValue {
     // Plain objects (not Maps) so the shell can read fields and hand them to chrome.* APIs.
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
 }
 
 pub(crate) fn ms(now_ms: f64) -> u64 {

@@ -34,10 +34,15 @@ pub fn brief(events: &[CallEvent]) -> Vec<String> {
     events
         .iter()
         .map(|e| {
-            let mut s = format!("{} {} {}", e.call.id, e.call.state.as_str(), match e.call.direction {
-                cti_core::Direction::Inbound => "in",
-                cti_core::Direction::Outbound => "out",
-            });
+            let mut s = format!(
+                "{} {} {}",
+                e.call.id,
+                e.call.state.as_str(),
+                match e.call.direction {
+                    cti_core::Direction::Inbound => "in",
+                    cti_core::Direction::Outbound => "out",
+                }
+            );
             if e.call.state == cti_core::CallState::Ended {
                 s.push(' ');
                 s.push_str(serde_json::to_value(e.call.reason).unwrap().as_str().unwrap());

@@ -1,0 +1,7 @@
+// Globals the classic scripts define (settings.js, messages.js) as the modules see them.
+declare var CtiSettings: {
+  DEFAULTS: Readonly<Record<string, any>>;
+  clean(key: string, value: unknown): any;
+  load(): Promise<{ values: Record<string, any>; managedKeys: string[] }>;
+  origin(s: unknown): string | undefined;
+};
