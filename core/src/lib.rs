@@ -27,6 +27,8 @@ pub mod screenpop;
 pub mod session;
 pub mod sse;
 pub mod stream;
+/// Frame builders for tests and the benchmark only: never in the shipped `.wasm`.
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod tracker;
 
