@@ -40,8 +40,10 @@ pub const BACKOFF_MIN_MS: u64 = 2_000;
 /// Longest wait between searches.
 pub const BACKOFF_MAX_MS: u64 = 30_000;
 
-/// What the shell knows about the operator and the settings.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What the shell knows about the operator and the settings. The worker's core decides
+/// it (`bridge::Bridge::link_config`); the offscreen document hands it to the session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkConfig {
     /// Our extension number; empty while the WebClient has not told us.
     pub extension: String,
@@ -54,7 +56,8 @@ pub struct LinkConfig {
     pub last_good_port: u16,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LinkState {
     /// No extension number yet: nothing to say HELLO with.
     Waiting,
@@ -66,22 +69,27 @@ pub enum LinkState {
     Ready,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkStatus {
     pub state: LinkState,
     /// The port being connected to or connected on.
     pub port: Option<u16>,
     /// The last port that acknowledged HELLO for another extension (`""`: it named none).
+    #[serde(serialize_with = "js::foreign")]
     pub foreign: Option<(u16, String)>,
     /// The last port that did not acknowledge HELLO at all.
     pub no_ack_port: Option<u16>,
 }
 
-/// What the shell must do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the shell must do. Serialises to the plain objects the JS shell reads
+/// (`{kind: 'probe', generation, ports, timeoutMs}`, …).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum LinkEffect {
     /// `GET http://127.0.0.1:PORT/` each port (in parallel), aborting after `timeout_ms`;
     /// report each with `handle_probe_result(generation, port, ok)`.
+    #[serde(rename_all = "camelCase")]
     Probe {
         generation: u32,
         ports: Vec<u16>,
@@ -113,10 +121,66 @@ pub enum LinkEffect {
         port: u16,
     },
     /// A COMMAND from our connector, to be carried out.
+    #[serde(serialize_with = "js::command")]
     Command(Command),
+    #[serde(serialize_with = "js::status")]
     Status(LinkStatus),
     /// One line for the log (never a phone number unmasked).
+    #[serde(serialize_with = "js::log")]
     Log(String),
+}
+
+/// The JS shapes of the effects that carry a value: `{command: …}`, `{status: …}`,
+/// `{line: …}` beside the `kind`.
+mod js {
+    use serde::ser::SerializeMap;
+    use serde::{Serialize, Serializer};
+
+    use super::{Command, LinkStatus};
+
+    fn one<S: Serializer, T: Serialize + ?Sized>(s: S, key: &str, value: &T) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(key, value)?;
+        m.end()
+    }
+
+    #[derive(Serialize)]
+    #[serde(tag = "kind", rename_all = "camelCase")]
+    enum CommandJs<'a> {
+        Dial {
+            number: &'a str,
+        },
+        #[serde(rename_all = "camelCase")]
+        Drop {
+            call_id: Option<&'a str>,
+        },
+    }
+
+    pub fn command<S: Serializer>(c: &Command, s: S) -> Result<S::Ok, S::Error> {
+        let js = match c {
+            Command::Dial { number, .. } => CommandJs::Dial { number },
+            Command::Drop { call_id } => CommandJs::Drop { call_id: call_id.as_deref() },
+        };
+        one(s, "command", &js)
+    }
+
+    pub fn status<S: Serializer>(st: &LinkStatus, s: S) -> Result<S::Ok, S::Error> {
+        one(s, "status", st)
+    }
+
+    pub fn log<S: Serializer>(line: &str, s: S) -> Result<S::Ok, S::Error> {
+        one(s, "line", line)
+    }
+
+    #[derive(Serialize)]
+    struct Foreign<'a> {
+        port: u16,
+        extension: &'a str,
+    }
+
+    pub fn foreign<S: Serializer>(f: &Option<(u16, String)>, s: S) -> Result<S::Ok, S::Error> {
+        f.as_ref().map(|(port, extension)| Foreign { port: *port, extension }).serialize(s)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

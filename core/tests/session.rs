@@ -387,3 +387,27 @@ fn a_config_change_restarts_the_search() {
     assert_eq!(s.status().state, LinkState::Waiting);
     assert_eq!(s.poll_timeout(), None);
 }
+
+#[test]
+fn effects_serialise_to_the_objects_the_shell_reads() {
+    let v = |e: LinkEffect| serde_json::to_value(e).unwrap();
+    assert_eq!(
+        v(LinkEffect::Probe { generation: 1, ports: vec![19801], timeout_ms: 1500 }),
+        serde_json::json!({"kind": "probe", "generation": 1, "ports": [19801], "timeoutMs": 1500})
+    );
+    assert_eq!(
+        v(LinkEffect::Command(Command::Dial { number: "089".into(), sync_id: Some("s".into()) })),
+        serde_json::json!({"kind": "command", "command": {"kind": "dial", "number": "089"}}),
+        "DATEV's sync id stays with the connector"
+    );
+    assert_eq!(
+        v(LinkEffect::Command(Command::Drop { call_id: None })),
+        serde_json::json!({"kind": "command", "command": {"kind": "drop", "callId": null}})
+    );
+    assert_eq!(v(LinkEffect::Log("x".into())), serde_json::json!({"kind": "log", "line": "x"}));
+    let mut s = ConnectorSession::new();
+    s.set_config(cfg("101", 0, 0), 0);
+    let status = serde_json::to_value(s.status()).unwrap();
+    assert_eq!(status["state"], "searching");
+    assert_eq!(status["foreign"], serde_json::Value::Null);
+}

@@ -176,16 +176,9 @@ impl Identity {
     }
 }
 
-/// What the connector link needs for HELLO and discovery.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkConfig {
-    pub extension: String,
-    pub domain: String,
-    pub webclient_version: String,
-    pub user_name: String,
-    pub bridge_port: u16,
-}
+/// What the connector link needs for HELLO and discovery (its last good port is the
+/// shell's to fill in from storage).
+pub use crate::session::LinkConfig;
 
 /// The connector link's state as the offscreen document reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -927,6 +920,7 @@ impl Bridge {
             webclient_version: id.webclient_version,
             user_name: id.user_name,
             bridge_port: self.settings.bridge_port,
+            last_good_port: 0,
         }
     }
 

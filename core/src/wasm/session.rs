@@ -2,119 +2,10 @@
 //! offscreen document. It only translates: numbers and strings in, plain effect objects
 //! out. Every decision is in `crate::session`.
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{ms, to_js};
-use crate::connector::Command;
-use crate::session::{self, LinkConfig, LinkEffect, LinkState, LinkStatus};
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ForeignView {
-    port: u16,
-    extension: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusView {
-    state: &'static str,
-    port: Option<u16>,
-    foreign: Option<ForeignView>,
-    no_ack_port: Option<u16>,
-}
-
-impl From<LinkStatus> for StatusView {
-    fn from(s: LinkStatus) -> Self {
-        StatusView {
-            state: match s.state {
-                LinkState::Waiting => "waiting",
-                LinkState::Searching => "searching",
-                LinkState::Connecting => "connecting",
-                LinkState::Ready => "ready",
-            },
-            port: s.port,
-            foreign: s.foreign.map(|(port, extension)| ForeignView { port, extension }),
-            no_ack_port: s.no_ack_port,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-enum CommandView {
-    Dial {
-        number: String,
-    },
-    #[serde(rename_all = "camelCase")]
-    Drop {
-        call_id: Option<String>,
-    },
-}
-
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-enum EffectView {
-    #[serde(rename_all = "camelCase")]
-    Probe {
-        generation: u32,
-        ports: Vec<u16>,
-        timeout_ms: u64,
-    },
-    Connect {
-        port: u16,
-        generation: u32,
-    },
-    Send {
-        generation: u32,
-        text: String,
-    },
-    Close {
-        generation: u32,
-    },
-    Ready {
-        generation: u32,
-        port: u16,
-    },
-    Down {
-        generation: u32,
-    },
-    RememberPort {
-        port: u16,
-    },
-    Command {
-        command: CommandView,
-    },
-    Status {
-        status: StatusView,
-    },
-    Log {
-        line: String,
-    },
-}
-
-impl From<LinkEffect> for EffectView {
-    fn from(e: LinkEffect) -> Self {
-        match e {
-            LinkEffect::Probe { generation, ports, timeout_ms } => EffectView::Probe { generation, ports, timeout_ms },
-            LinkEffect::Connect { port, generation } => EffectView::Connect { port, generation },
-            LinkEffect::Send { generation, text } => EffectView::Send { generation, text },
-            LinkEffect::Close { generation } => EffectView::Close { generation },
-            LinkEffect::Ready { generation, port } => EffectView::Ready { generation, port },
-            LinkEffect::Down { generation } => EffectView::Down { generation },
-            LinkEffect::RememberPort { port } => EffectView::RememberPort { port },
-            LinkEffect::Command(Command::Dial { number, .. }) => {
-                EffectView::Command { command: CommandView::Dial { number } }
-            }
-            LinkEffect::Command(Command::Drop { call_id }) => {
-                EffectView::Command { command: CommandView::Drop { call_id } }
-            }
-            LinkEffect::Status(s) => EffectView::Status { status: s.into() },
-            LinkEffect::Log(line) => EffectView::Log { line },
-        }
-    }
-}
+use crate::session::{self, LinkConfig};
 
 fn port(p: f64) -> u16 {
     if p.is_finite() && (0.0..=65535.0).contains(&p) {
@@ -200,7 +91,7 @@ impl ConnectorSession {
 
     /// Every effect queued since the last call, in order, as plain objects.
     pub fn poll(&mut self) -> JsValue {
-        let effects: Vec<EffectView> = std::iter::from_fn(|| self.inner.poll_effect()).map(EffectView::from).collect();
+        let effects: Vec<_> = std::iter::from_fn(|| self.inner.poll_effect()).collect();
         to_js(&effects)
     }
 
@@ -210,6 +101,6 @@ impl ConnectorSession {
     }
 
     pub fn status(&self) -> JsValue {
-        to_js(&StatusView::from(self.inner.status()))
+        to_js(&self.inner.status())
     }
 }
