@@ -14,17 +14,18 @@ const PREFERRED = 19800 + Number(EXT);   // where the squatter sits
 const IN_RANGE = PREFERRED + 1;          // the real connector, found by the range search
 const CONFIGURED = 21000 + Number(EXT);  // the real connector, when the administrator says so
 
-const dial = (number) => ({ v: 1, type: 'COMMAND', cmd: 'DIAL', number });
+const dial = (/** @type {string} */ number) => ({ v: 1, type: 'COMMAND', cmd: 'DIAL', number });
+/** @param {number} id @param {number} callId @param {string} number */
 const ring = (id, callId, number) => ({ action: 2, id, callId, state: P.State.Ringing, incoming: true, callerId: number });
 
+/** @type {import('./lib/harness').Harness} */
 let h;
 before(async () => { h = await launch(); });
 after(async () => { await h.close(); });
 
 /** The link state as the popup shows it (the connector row of the worker's status). */
 async function linkStatus() {
-  const w = await h.worker();
-  const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
+  const status = await h.status();
   const row = status && status.rows.connector;
   if (!row) return {};
   const [a, b] = row.text.args;

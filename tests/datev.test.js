@@ -10,7 +10,14 @@ const P = require('./lib/proto');
 const EXT = '55';                 // preferred connector port 19855, inside the range
 const PORT = 19800 + Number(EXT);
 
-let h, pbx, conn, page;
+/** @type {import('./lib/harness').Harness} */
+let h;
+/** @type {Pbx} */
+let pbx;
+/** @type {Connector} */
+let conn;
+/** @type {import('playwright-core').Page} */
+let page;
 
 before(async () => { h = await launch(); });
 after(async () => { await h.close(); });
@@ -31,6 +38,7 @@ afterEach(async () => {
   await conn.stop();
 });
 
+/** @param {number} id @param {number} callId @param {string} number @param {boolean} [incoming] */
 const ring = (id, callId, number, incoming = true) => ({ action: 2, id, callId, state: P.State.Ringing, incoming, callerId: number });
 
 test('HELLO carries the extension from wc.provision, never the session query', async () => {
@@ -54,7 +62,9 @@ test('inbound answered', async () => {
   assert.equal(conn.received.filter((m) => m.type === 'CALL_EVENT')[2].call.reason, 'hangup');
 });
 
+/** @param {any[]} [list] */
 const evs = (list) => conn.events(list);
+/** @param {number} n @param {string} [what] */
 async function settle(n, what) {
   await waitFor(() => evs().length >= n, 8000, what || `${n} events`);
   await sleep(300); // nothing more may follow
@@ -194,7 +204,7 @@ test('service worker stopped while idle: a DIAL still dials', async () => {
   assert.equal(await h.workerRunning(), false);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0891234' });
   await settle(1, 'the dialled call');
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891234']);
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891234']);
 });
 
 test('forged frames from page scripts and other origins are ignored', async () => {
@@ -258,14 +268,14 @@ test('a double-clicked DIAL dials once; two numbers 300 ms apart dial twice, in 
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '089 1111' });
   await settle(1);
   await sleep(1500);
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891111'], 'a double click is one dial');
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891111'], 'a double click is one dial');
   await sleep(1000); // past the double-click window
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0892222' });
   await sleep(300);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
   await waitFor(() => pbx.commands.length >= 3, 5000, 'both dials');
   await sleep(500);
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall.destination), ['0891111', '0892222', '0893333']);
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891111', '0892222', '0893333']);
 });
 
 test('blocked prefixes are never dialled; commands with no WebClient tab are refused', async () => {
@@ -273,16 +283,15 @@ test('blocked prefixes are never dialled; commands with no WebClient tab are ref
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49 137 99' });
   await sleep(1500);
   assert.deepEqual(pbx.commands, [], 'no premium-rate or mass-call number dialled');
-  const w = await h.worker();
-  const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
-  assert.equal(status.notes.filter((n) => n.text.key === 'noteBlocked').length, 2, 'shown in the popup');
+  const status = await h.status();
+  assert.equal(status.notes.filter((/** @type {any} */ n) => n.text.key === 'noteBlocked').length, 2, 'shown in the popup');
   await page.close();
   await sleep(300);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
   await sleep(1500);
   assert.equal(pbx.commands.length, 0);
-  const after = (await w.evaluate(() => chrome.storage.session.get('status'))).status;
-  assert.equal(after.notes[0].text.key, 'noteNoTab');
+  const later = await h.status();
+  assert.equal(later.notes[0].text.key, 'noteNoTab');
   page = await h.openWebClient(pbx); // for afterEach
 });
 
@@ -305,9 +314,9 @@ test('popup shows the WebClient, the connector state and the calls', async () =>
   await settle(1);
   const popup = await h.popup();
   await waitFor(async () => (await popup.textContent('#connector .value')) === `Connected on port ${PORT}`, 5000, 'connector row');
-  assert.match(await popup.textContent('#webclient .value'), new RegExp(`^Extension ${EXT} on `));
+  assert.match(String(await popup.textContent('#webclient .value')), new RegExp(`^Extension ${EXT} on `));
   // Numbers are masked in the popup too.
-  assert.match(await popup.textContent('#calls'), /Incoming · \+49\*+11 · Ringing/);
+  assert.match(String(await popup.textContent('#calls')), /Incoming · \+49\*+11 · Ringing/);
   await popup.close();
   pbx.legs18([{ action: 4, id: 97 }]);
   await settle(2);

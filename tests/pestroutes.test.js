@@ -8,7 +8,12 @@ const { Middleware } = require('./lib/middleware');
 const { PestRoutesPage } = require('./lib/pestroutes-page');
 
 const AGENT = '101';
-let h, mw, pr;
+/** @type {import('./lib/harness').Harness} */
+let h;
+/** @type {Middleware} */
+let mw;
+/** @type {PestRoutesPage} */
+let pr;
 
 async function streamUp(agent = AGENT) {
   await waitFor(() => mw.agentStreams(agent) === 1, 20000, `stream for agent ${agent}`);
@@ -24,13 +29,14 @@ const OUTCOME = {
   popNoAddress: 'no PestRoutes address configured',
 };
 
-/** The recent screen-pops as the worker publishes them for the popup, newest first. */
+/** The recent screen-pops as the worker publishes them for the popup, newest first. @returns {Promise<any[]>} */
 async function recentPops() {
-  const w = await h.worker();
-  const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
-  return ((status && status.pops) || []).map((p) => ({ ...p, outcome: OUTCOME[p.outcome.key] || p.outcome.key }));
+  const status = await h.status();
+  return ((status && status.pops) || []).map((/** @type {any} */ p) =>
+    ({ ...p, outcome: /** @type {Record<string, string>} */ (OUTCOME)[p.outcome.key] || p.outcome.key }));
 }
 
+/** @param {number} count @param {string} [what] */
 async function popOutcome(count, what) {
   return waitFor(async () => {
     const list = await recentPops();
@@ -82,8 +88,8 @@ test('an unknown phone number gives "no result"', async () => {
   assert.equal((await popOutcome(++pops, 'no result')).outcome, 'no result');
   assert.equal(await tab.textContent('#record'), 'no customer open');
   const popup = await h.popup();
-  await waitFor(async () => (await popup.textContent('#pops')).includes('No customer found'), 5000, 'popup shows the outcome');
-  assert.match(await popup.textContent('#pestroutes .value'), /Connected as agent 101/);
+  await waitFor(async () => String(await popup.textContent('#pops')).includes('No customer found'), 5000, 'popup shows the outcome');
+  assert.match(String(await popup.textContent('#pestroutes .value')), /Connected as agent 101/);
   await popup.close();
   const options = await h.options();
   await waitFor(async () => (await options.getAttribute('input[name=sharedSecret]', 'placeholder')) !== '', 5000, 'options loaded');
@@ -104,7 +110,6 @@ test('malformed events and hostile values are ignored with a log line', async ()
   mw.push(AGENT, 'openCustomer', { type: 'openCustomer', customerID: '9'.repeat(500), phone: '', agent: AGENT });
   mw.push(AGENT, 'openCustomer', { type: 'openCustomer', customerID: '12345', phone: '', agent: '999' });
   await sleep(1500);
-  const w = await h.worker();
   const list = await recentPops();
   assert.equal(list.length, pops, 'no screen-pop for any of them');
   assert.equal(await tab.evaluate(() => window.pwned), false);
@@ -162,12 +167,12 @@ test('a page without the search box is reported', async () => {
 });
 
 test('wrong secret: forbidden state, and no reconnect storm', async () => {
-  const before = mw.sseRequests;
+  const seen = mw.sseRequests;
   await h.settings({ sharedSecret: 'wrong-secret' });
   const popup = await h.popup();
-  await waitFor(async () => (await popup.textContent('#pestroutes .value')).includes('Refused: check the shared secret'), 10000, 'forbidden shown');
+  await waitFor(async () => String(await popup.textContent('#pestroutes .value')).includes('Refused: check the shared secret'), 10000, 'forbidden shown');
   await sleep(5000);
-  assert.ok(mw.sseRequests - before <= 2, `${mw.sseRequests - before} requests in 5 s`);
+  assert.ok(mw.sseRequests - seen <= 2, `${mw.sseRequests - seen} requests in 5 s`);
   assert.equal(mw.agentStreams(AGENT), 0);
   await popup.close();
   // Fixing the secret brings the stream back at once.

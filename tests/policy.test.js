@@ -14,6 +14,7 @@ const POLICY_DIR = '/etc/chromium/policies/managed';
 const POLICY_FILE = path.join(POLICY_DIR, 'cti-bridge-test.json');
 
 // Chrome's id for an unpacked extension: sha256 of its absolute path, a–p for 0–f.
+/** @param {string} dir */
 function unpackedId(dir) {
   const hex = crypto.createHash('sha256').update(fs.realpathSync(dir)).digest('hex').slice(0, 32);
   return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
@@ -23,6 +24,7 @@ const canWrite = (() => {
   try { fs.mkdirSync(POLICY_DIR, { recursive: true }); fs.accessSync(POLICY_DIR, fs.constants.W_OK); return true; } catch (_) { return false; }
 })();
 
+/** @type {import('./lib/harness').Harness} */
 let h;
 before(async () => {
   if (!canWrite) return;

@@ -82,12 +82,12 @@ test('trust on first use pins the first WebClient origin; a look-alike after it 
   await waitFor(async () => (await status()).trust.pinned === real.origin, 5000, 'pinned');
   const evil = await pbxOn({ host: 'evil.test' });
   await open(evil, { trust: false });
-  const before = conn.events().length;
+  const seen = conn.events().length;
   evil.legs18([ring(12, 902, '+49900777777')]);
   real.legs18([ring(13, 903, '+49891000000')]);
-  await waitFor(() => conn.events().length > before, 5000, 'the real call');
+  await waitFor(() => conn.events().length > seen, 5000, 'the real call');
   await sleep(500);
-  assert.deepEqual(conn.events().slice(before), ['903 offered inbound +49891000000']);
+  assert.deepEqual(conn.events().slice(seen), ['903 offered inbound +49891000000']);
   real.hangUpAll();
   await sleep(300);
 });
@@ -107,17 +107,17 @@ test('a page script cannot take the hook channel or forge frames through it', as
   const pbx = await pbxOn({ host: 'pbx.test', headScript: THIEF });
   const page = await open(pbx);
   await waitFor(() => conn.client, 15000, 'connector session');
-  const before = conn.events().length;
+  const seen = conn.events().length;
   // A forged frame pushed into the port the page made: the hook never took it.
   const forged = [...P.extensionInfo({ list18: { action: 3, items: [ring(14, 904, '+49900888888')] } })];
-  await page.evaluate((bytes) => {
+  await page.evaluate((/** @type {number[]} */ bytes) => {
     const buf = new Uint8Array(bytes).buffer;
     /** @type {any} */ (window).__fakePort.postMessage({ kind: 'frame', socket: 1, ts: Date.now(), buf }, [buf]);
   }, forged);
   pbx.legs18([ring(15, 905, '+49891222222')]);
-  await waitFor(() => conn.events().length > before, 5000, 'the real call');
+  await waitFor(() => conn.events().length > seen, 5000, 'the real call');
   await sleep(500);
-  assert.deepEqual(conn.events().slice(before), ['905 offered inbound +49891222222']);
+  assert.deepEqual(conn.events().slice(seen), ['905 offered inbound +49891222222']);
   assert.equal(await page.evaluate(() => /** @type {any} */ (window).__stolen), 0, 'nothing reached the page\'s listeners');
   pbx.hangUpAll();
   await sleep(300);
@@ -128,17 +128,17 @@ test('an oversized frame and a flood of frames: no link flap, the next call arri
   await open(pbx);
   await waitFor(() => conn.client, 15000, 'connector session');
   const sessions = conn.sessions;
-  const before = conn.events().length;
+  const seen = conn.events().length;
   pbx.legs18([{ ...ring(16, 906, '+49891333333'), name: 'N'.repeat(2 << 20) }]);
   for (let i = 0; i < 3000; i++) pbx.send(P.otherFrame(227, 200));
   await sleep(200);
   const sent = Date.now();
   pbx.legs18([ring(17, 907, '+49891444444')]);
-  await waitFor(() => conn.events().slice(before).includes('907 offered inbound +49891444444'), 5000, 'the next call');
+  await waitFor(() => conn.events().slice(seen).includes('907 offered inbound +49891444444'), 5000, 'the next call');
   const took = Date.now() - sent;
   assert.ok(took < 1000, `the next call took ${took} ms`);
   assert.equal(conn.sessions, sessions, 'the connector link did not flap');
-  assert.ok(!conn.events().slice(before).some((/** @type {string} */ e) => e.startsWith('906 ')), 'the oversized frame was refused');
+  assert.ok(!conn.events().slice(seen).some((/** @type {string} */ e) => e.startsWith('906 ')), 'the oversized frame was refused');
   assert.equal((await status()).notes[0].text.key, 'noteTooLarge');
   pbx.hangUpAll();
   await sleep(300);

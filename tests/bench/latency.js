@@ -10,6 +10,7 @@ const { Connector } = require('../lib/connector');
 const EXT = '77';
 const CALLS = Number(process.argv[2] || 1000);
 
+/** @param {number[]} sorted @param {number} p */
 function pct(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]; }
 
 (async () => {
@@ -21,8 +22,9 @@ function pct(sorted, p) { return sorted[Math.min(sorted.length - 1, Math.floor(s
     page = await h.openWebClient(pbx);
     await waitFor(() => conn.hellos().length && conn.client, 15000, 'HELLO');
     // The event's ts is the page's receipt time of the frame (set by the page hook).
+    /** @type {number[]} */
     const arrivals = [];
-    conn.client.on('message', (d) => {
+    /** @type {import('ws').WebSocket} */ (conn.client).on('message', (d) => {
       const m = JSON.parse(String(d));
       if (m.type === 'CALL_EVENT') arrivals.push(Date.now() - m.ts);
     });

@@ -13,18 +13,29 @@ const http = require('node:http');
 const { WebSocketServer } = require('ws');
 
 class Connector {
-  constructor({ port, ackHello = true, ackExtension, beforeAck = [], afterAck = [] } = {}) {
+  /**
+   * @param {{port: number, ackHello?: boolean, ackExtension?: string, beforeAck?: object[], afterAck?: object[]}} opts
+   */
+  constructor({ port, ackHello = true, ackExtension, beforeAck = [], afterAck = [] }) {
     this.port = port;
     this.ackHello = ackHello;
     this.ackExtension = ackExtension;
     this.beforeAck = beforeAck;
     this.afterAck = afterAck;
-    this.received = [];   // every JSON message, in order, across sessions
-    this.accepted = [];   // CALL_EVENTs it would pass on to DATEV
-    this.log = [];        // what the real connector would log
+    /** @type {any[]} every JSON message, in order, across sessions */
+    this.received = [];
+    /** @type {any[]} CALL_EVENTs it would pass on to DATEV */
+    this.accepted = [];
+    /** @type {string[]} what the real connector would log */
+    this.log = [];
     this.sessions = 0;
     this.probes = 0;
+    /** @type {import('ws').WebSocket | null} */
     this.client = null;
+    /** @type {import('node:http').Server} */
+    this.server;
+    /** @type {import('ws').WebSocketServer} */
+    this.wss;
   }
 
   async start() {
@@ -40,17 +51,20 @@ class Connector {
     });
     await new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', resolve);
+      this.server.listen(this.port, '127.0.0.1', () => resolve(undefined));
     });
     return this;
   }
 
+  /** @param {import('ws').WebSocket} ws */
   onClient(ws) {
     this.client = ws;
     this.sessions++;
     let hello = false;
+    /** @type {Map<string, string>} */
     const state = new Map();
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', (data) => {
+      /** @type {any} */
       let m;
       try { m = JSON.parse(String(data)); } catch (_) { this.log.push('not JSON'); return; }
       this.received.push(m);
@@ -75,13 +89,14 @@ class Connector {
     ws.on('close', () => { if (this.client === ws) this.client = null; });
   }
 
-  /** CALL_EVENTs received, as "id state direction number" strings. */
+  /** CALL_EVENTs received, as "id state direction number" strings. @param {any[]} [list] @returns {string[]} */
   events(list = this.received) {
     return list.filter((m) => m.type === 'CALL_EVENT').map((m) => `${m.call.id} ${m.call.state} ${m.call.direction} ${m.call.remoteNumber}`);
   }
 
   hellos() { return this.received.filter((m) => m.type === 'HELLO'); }
 
+  /** @param {object | string} obj */
   send(obj) {
     if (!this.client) throw new Error('no client');
     this.client.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
@@ -92,7 +107,7 @@ class Connector {
     this.client = null;
     this.wss.close();
     this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    await new Promise((r) => this.server.close(() => r(undefined)));
   }
 }
 

@@ -8,6 +8,8 @@ const { chromium } = require('playwright-core');
 
 const DIST = path.resolve(__dirname, '..', '..', 'dist');
 
+/** @typedef {Awaited<ReturnType<typeof launch>>} Harness */
+
 /** @param {{args?: string[]}} [opts] extra Chromium arguments */
 async function launch({ args = [] } = {}) {
   if (!fs.existsSync(path.join(DIST, 'manifest.json'))) throw new Error('dist/ is missing: run ./build.sh');
@@ -26,6 +28,7 @@ async function launch({ args = [] } = {}) {
   if (process.env.CTI_DEBUG) context.on('console', (m) => console.log(`[console ${Date.now() % 100000}] ${m.text()}`));
   const sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 10000 }));
   const extensionId = new URL(sw.url()).host;
+  /** @type {string[]} */
   const logs = [];
   const h = {
     context, extensionId, logs,
@@ -38,9 +41,15 @@ async function launch({ args = [] } = {}) {
       }
       throw new Error('no service worker');
     },
+    /** @param {Record<string, unknown>} values */
     async settings(values) {
       const w = await h.worker();
       await w.evaluate((v) => chrome.storage.local.set(v), values);
+    },
+    /** The status the worker publishes for the popup (storage.session `status`). @returns {Promise<any>} */
+    async status() {
+      const w = await h.worker();
+      return (await w.evaluate(() => chrome.storage.session.get('status'))).status;
     },
     /** Stops the extension's service worker through CDP, as Chrome does when idle. */
     async stopWorker() {
@@ -59,6 +68,7 @@ async function launch({ args = [] } = {}) {
      * origin: unless told otherwise, it is configured as the trusted WebClient origin (as an
      * administrator would), instead of relying on the first origin pinned.
      */
+    /** @param {{origin: string, connected: number}} pbx @param {{trust?: boolean}} [opts] */
     async openWebClient(pbx, { trust = true } = {}) {
       if (trust) {
         await h.settings({ webclientOrigins: [pbx.origin] });
@@ -66,7 +76,7 @@ async function launch({ args = [] } = {}) {
         const w = await h.worker();
         await waitFor(async () => {
           const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
-          return status && status.trust.configured.includes(pbx.origin);
+          return status && /** @type {any} */ (status).trust.configured.includes(pbx.origin);
         }, 5000, 'trusted origin applied');
       }
       const page = await context.newPage();
@@ -93,6 +103,7 @@ async function launch({ args = [] } = {}) {
   return h;
 }
 
+/** @param {import('playwright-core').BrowserContext} context @param {string} extensionId */
 async function workerTargets(context, extensionId) {
   const page = context.pages()[0] || (await context.newPage());
   const cdp = await context.newCDPSession(page);
@@ -101,13 +112,24 @@ async function workerTargets(context, extensionId) {
   return targetInfos.some((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Polls `fn` until it returns something truthy (and returns that), or throws after `timeout` ms.
+ * @template T
+ * @param {() => T | Promise<T>} fn @param {number} [timeout] @param {string} [what]
+ * @returns {Promise<NonNullable<T>>}
+ */
 async function waitFor(fn, timeout = 5000, what = 'condition') {
   const end = Date.now() + timeout;
+  /** @type {unknown} */
   let last;
   while (Date.now() < end) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    try {
+      const v = await fn();
+      last = v;
+      if (v) return /** @type {NonNullable<T>} */ (v);
+    } catch (e) { last = e; }
     await sleep(25);
   }
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);

@@ -7,33 +7,43 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 
-const line = (s) => `${s}\r\n`;
+const line = (/** @type {string} */ s) => `${s}\r\n`;
 const stamp = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
 
+/** @typedef {import('node:http').ServerResponse} Response */
+/** @typedef {{res: Response, agent: string, clientId: string}} Stream */
+
 class Middleware {
+  /** @param {{secret?: string, port?: number, retryMs?: number}} [opts] */
   constructor({ secret = 'S3CRET', port = 0, retryMs = 1500 } = {}) {
     this.secret = secret;
     this.port = port;
     this.retryMs = retryMs;
-    this.streams = new Set();   // {res, agent, clientId}
+    /** @type {Set<Stream>} */
+    this.streams = new Set();
     this.sseRequests = 0;
-    this.dropped = [];          // notifies for agents without a stream
+    /** @type {object[]} notifies for agents without a stream */
+    this.dropped = [];
+    /** @type {object[]} */
     this.delivered = [];
+    /** @type {import('node:http').Server} */
+    this.server;
   }
 
   async start() {
     this.server = http.createServer((req, res) => this.route(req, res));
     await new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', resolve);
+      this.server.listen(this.port, '127.0.0.1', () => resolve(undefined));
     });
-    this.port = this.server.address().port;
+    this.port = /** @type {import('node:net').AddressInfo} */ (this.server.address()).port;
     return this;
   }
 
+  /** @param {import('node:http').IncomingMessage} req @param {Response} res */
   route(req, res) {
-    const url = new URL(req.url, 'http://x');
-    const q = (k) => url.searchParams.get(k) || '';
+    const url = new URL(req.url || '/', 'http://x');
+    const q = (/** @type {string} */ k) => url.searchParams.get(k) || '';
     if (url.pathname === '/sse') {
       this.sseRequests++;
       if (!q('agent')) { res.writeHead(400, { 'Content-Type': 'text/plain' }); return res.end('Missing agent parameter'); }
@@ -72,12 +82,15 @@ class Middleware {
     return res.end();
   }
 
+  /** @param {Response} res @param {string} event @param {unknown} data */
   write(res, event, data) {
     res.write(line(`event: ${event}`) + line(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}`) + line(''));
   }
 
+  /** @param {string} agent */
   agentStreams(agent) { return [...this.streams].filter((s) => s.agent === agent).length; }
 
+  /** @param {string} agent @param {string} event @param {unknown} data */
   push(agent, event, data) {
     const targets = [...this.streams].filter((s) => s.agent === agent);
     if (!targets.length) this.dropped.push({ agent, event, data });
@@ -87,11 +100,13 @@ class Middleware {
   }
 
   /** Raw bytes down every stream of `agent` (malformed events). */
+  /** @param {string} agent @param {string} text */
   raw(agent, text) {
     for (const s of this.streams) if (s.agent === agent) s.res.write(text);
   }
 
   /** /notify as 3CX calls it. */
+  /** @param {Record<string, string>} params @returns {Promise<any>} */
   async notify(params) {
     const r = await fetch(`http://127.0.0.1:${this.port}/notify?${new URLSearchParams(params)}`);
     return r.json();
@@ -101,7 +116,7 @@ class Middleware {
     for (const s of this.streams) { this.write(s.res, 'pode.close', ''); s.res.end(); }
     this.streams.clear();
     this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    await new Promise((r) => this.server.close(() => r(undefined)));
   }
 }
 

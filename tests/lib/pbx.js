@@ -10,7 +10,7 @@ const https = require('node:https');
 const { WebSocketServer } = require('ws');
 const proto = require('./proto');
 
-const PAGE = (ext, headScript) => `<!doctype html>
+const PAGE = (/** @type {string} */ ext, /** @type {string} */ headScript) => `<!doctype html>
 <html><head><meta charset="utf-8"><title>3CX WebClient (simulated)</title>
 ${headScript ? `<script>${headScript}</script>` : ''}
 <script>
@@ -43,7 +43,7 @@ ${headScript ? `<script>${headScript}</script>` : ''}
 
 class Pbx {
   /**
-   * @param {{extension?: string, tls?: {key: string, cert: string}, host?: string, headScript?: string}} [opts]
+   * @param {{extension?: string, tls?: {key: string, cert: string} | null, host?: string, headScript?: string}} [opts]
    * `tls` serves https (with `host` as the origin's name, mapped to 127.0.0.1 by Chromium's
    * --host-resolver-rules); `headScript` runs in the page before the WebClient's script.
    */
@@ -53,20 +53,32 @@ class Pbx {
     this.host = host;
     this.headScript = headScript;
     this.honourCommands = true;
-    this.commands = [];      // decoded command frames received
-    this.pageDials = [];     // dials made through the page's own dialog
+    /** @type {ReturnType<typeof proto.command>[]} decoded command frames received */
+    this.commands = [];
+    /** @type {string[]} dials made through the page's own dialog */
+    this.pageDials = [];
+    /** @type {Set<import('ws').WebSocket>} */
     this.clients = new Set();
     this.nextLeg = 500;
     this.nextCall = 90;
-    this.legs = new Map();   // leg id -> call id (for drops)
+    /** @type {Map<number | undefined, number>} leg id -> call id (for drops) */
+    this.legs = new Map();
+    /** @type {import('node:http').Server} */
+    this.server;
+    /** @type {import('ws').WebSocketServer} */
+    this.wss;
+    this.port = 0;
+    this.origin = '';
   }
 
   async start() {
+    /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
     const handler = (req, res) => {
-      if (req.url.startsWith('/webclient')) {
+      const url = req.url || '/';
+      if (url.startsWith('/webclient')) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(PAGE(this.extension, this.headScript));
-      } else if (req.url.startsWith('/other')) {
+      } else if (url.startsWith('/other')) {
         res.writeHead(200, { 'Content-Type': 'text/html' });
         res.end('<!doctype html><title>not a WebClient</title><body>plain page</body>');
       } else {
@@ -77,15 +89,16 @@ class Pbx {
     this.server = this.tls ? https.createServer(this.tls, handler) : http.createServer(handler);
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, sock, head) => {
-      if (!req.url.startsWith('/ws/webclient')) return sock.destroy();
+      if (!(req.url || '').startsWith('/ws/webclient')) return sock.destroy();
       this.wss.handleUpgrade(req, sock, head, (ws) => this.onClient(ws));
     });
-    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = this.server.address().port;
+    await new Promise((r) => this.server.listen(0, '127.0.0.1', () => r(undefined)));
+    this.port = /** @type {import('node:net').AddressInfo} */ (this.server.address()).port;
     this.origin = `${this.tls ? 'https' : 'http'}://${this.host}:${this.port}`;
     return this;
   }
 
+  /** @param {import('ws').WebSocket} ws */
   onClient(ws) {
     this.clients.add(ws);
     ws.on('close', () => this.clients.delete(ws));
@@ -95,7 +108,7 @@ class Pbx {
         if (m.dial) { this.pageDials.push(m.dial); this.startOutbound(m.dial); }
         return;
       }
-      const cmd = proto.command(new Uint8Array(data));
+      const cmd = proto.command(new Uint8Array(/** @type {Buffer} */ (data)));
       this.commands.push(cmd);
       if (!this.honourCommands) return;
       if (cmd.makeCall) this.startOutbound(cmd.makeCall.destination);
@@ -106,6 +119,7 @@ class Pbx {
     });
   }
 
+  /** @param {string | undefined} number */
   startOutbound(number) {
     const id = this.nextLeg++, callId = this.nextCall++;
     this.legs.set(id, callId);
@@ -116,11 +130,13 @@ class Pbx {
   get connected() { return this.clients.size; }
 
   /** Sends a frame (Uint8Array) to every WebClient socket. */
+  /** @param {Uint8Array} frame */
   send(frame) {
     for (const ws of this.clients) ws.send(frame);
   }
 
   /** Shorthand: one delta list in field 18. */
+  /** @param {proto.Leg[]} items */
   legs18(items) {
     for (const it of items) {
       if (it.action === 4) this.legs.delete(it.id);
@@ -139,7 +155,7 @@ class Pbx {
     for (const ws of this.clients) ws.terminate();
     this.wss.close();
     this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    await new Promise((r) => this.server.close(() => r(undefined)));
   }
 }
 

@@ -40,33 +40,41 @@ const PAGE = `<!doctype html>
 </script></body></html>`;
 
 class PestRoutesPage {
+  constructor() {
+    /** @type {import('node:http').Server} */
+    this.server;
+    this.port = 0;
+    this.url = '';
+  }
+
   async start() {
     this.server = http.createServer((req, res) => {
-      const file = FILES[req.url.split('?')[0]];
+      const route = (req.url || '/').split('?')[0];
+      const file = /** @type {Record<string, string>} */ (FILES)[route];
       if (file) {
         res.writeHead(200, { 'Content-Type': file.endsWith('.css') ? 'text/css' : 'text/javascript' });
         return fs.createReadStream(file).pipe(res);
       }
-      if (req.url === '/' || req.url.startsWith('/?')) {
+      if (route === '/') {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         return res.end(PAGE);
       }
-      if (req.url.startsWith('/blank')) {
+      if (route.startsWith('/blank')) {
         res.writeHead(200, { 'Content-Type': 'text/html' });
         return res.end('<!doctype html><title>no search here</title><p>settings page');
       }
       res.writeHead(404);
       return res.end();
     });
-    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = this.server.address().port;
+    await new Promise((r) => this.server.listen(0, '127.0.0.1', () => r(undefined)));
+    this.port = /** @type {import('node:net').AddressInfo} */ (this.server.address()).port;
     this.url = `http://127.0.0.1:${this.port}/`;
     return this;
   }
 
   async stop() {
     this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    await new Promise((r) => this.server.close(() => r(undefined)));
   }
 }
 

@@ -3,6 +3,11 @@
 // mistake in the extension's schema is not mirrored by the simulator).
 'use strict';
 
+/** @typedef {number[]} Bytes */
+/** @typedef {{action?: number, id?: number, callId?: number, state?: number, name?: string, callerId?: string, incoming?: boolean, dn?: string}} Leg */
+/** @typedef {{action: number, items: Leg[]}} LegList */
+
+/** @param {number | bigint} n @param {Bytes} out */
 function varint(n, out) {
   let v = BigInt.asUintN(64, BigInt(n));
   do {
@@ -13,19 +18,24 @@ function varint(n, out) {
   } while (v);
 }
 
+/** @param {number} field @param {number} wire @param {Bytes} out */
 function key(field, wire, out) { varint((field << 3) | wire, out); }
 
+/** @param {number} field @param {ArrayLike<number> & Iterable<number>} body @param {Bytes} out */
 function bytesField(field, body, out) {
   key(field, 2, out);
   varint(body.length, out);
   for (const b of body) out.push(b);
 }
 
+/** @param {number} field @param {unknown} s @param {Bytes} out */
 function stringField(field, s, out) { bytesField(field, [...Buffer.from(String(s), 'utf8')], out); }
+/** @param {number} field @param {number} n @param {Bytes} out */
 function intField(field, n, out) { key(field, 0, out); varint(n, out); }
 
-/** LocalConnection: {action, id, callId, state, name, callerId, incoming, dn} */
+/** LocalConnection: {action, id, callId, state, name, callerId, incoming, dn} @param {Leg} c */
 function localConnection(c) {
+  /** @type {Bytes} */
   const out = [];
   if (c.action !== undefined) intField(1, c.action, out);
   if (c.id !== undefined) intField(2, c.id, out);
@@ -38,34 +48,43 @@ function localConnection(c) {
   return out;
 }
 
+/** @param {number} action @param {Leg[]} items */
 function connections(action, items) {
+  /** @type {Bytes} */
   const out = [];
   intField(1, action, out);
   for (const it of items) bytesField(2, localConnection(it), out);
   return out;
 }
 
-/** MyExtensionInfo frame: {number, list18: {action, items}, list20: {action, items}} */
+/**
+ * MyExtensionInfo frame: {number, list18: {action, items}, list20: {action, items}}
+ * @param {{number?: string, list18?: LegList, list20?: LegList}} [frame]
+ */
 function extensionInfo({ number, list18, list20 } = {}) {
+  /** @type {Bytes} */
   const info = [];
   if (number !== undefined) stringField(3, number, info);
   intField(7, 1, info); // a presence-like field the extension does not know
   if (list18) bytesField(18, connections(list18.action, list18.items), info);
   if (list20) bytesField(20, connections(list20.action, list20.items), info);
+  /** @type {Bytes} */
   const msg = [];
   intField(1, 201, msg);
   bytesField(201, info, msg);
   return Uint8Array.from(msg);
 }
 
-/** A frame of another MessageId (227: WebRTC SDP) with an opaque payload. */
+/** A frame of another MessageId (227: WebRTC SDP) with an opaque payload. @param {number} id @param {number} len */
 function otherFrame(id, len) {
+  /** @type {Bytes} */
   const msg = [];
   intField(1, id, msg);
   bytesField(id, Array.from({ length: len }, (_, i) => i % 251), msg);
   return Uint8Array.from(msg);
 }
 
+/** @param {Uint8Array} buf @param {number} pos @returns {[bigint, number]} */
 function readVarint(buf, pos) {
   let v = 0n, shift = 0n;
   for (;;) {
@@ -77,17 +96,22 @@ function readVarint(buf, pos) {
   }
 }
 
-/** Decodes a message into {field: [values]} (varints as Numbers, bytes as Uint8Array). */
+/**
+ * Decodes a message into {field: [values]} (varints as Numbers, bytes as Uint8Array).
+ * @param {Uint8Array} buf @returns {Record<number, any[]>}
+ */
 function fields(buf) {
+  /** @type {Record<number, any[]>} */
   const out = {};
   let pos = 0;
   while (pos < buf.length) {
     let k;
     [k, pos] = readVarint(buf, pos);
     const field = Number(k >> 3n), wire = Number(k & 7n);
+    /** @type {any} */
     let val;
     if (wire === 0) { [val, pos] = readVarint(buf, pos); val = Number(BigInt.asIntN(64, val)); }
-    else if (wire === 2) { let len; [len, pos] = readVarint(buf, pos); val = buf.subarray(pos, pos + Number(len)); pos += Number(len); }
+    else if (wire === 2) { /** @type {bigint} */ let len; [len, pos] = readVarint(buf, pos); val = buf.subarray(pos, pos + Number(len)); pos += Number(len); }
     else if (wire === 1) { val = buf.subarray(pos, pos + 8); pos += 8; }
     else if (wire === 5) { val = buf.subarray(pos, pos + 4); pos += 4; }
     else throw new Error('unsupported wire type ' + wire);
@@ -96,10 +120,15 @@ function fields(buf) {
   return out;
 }
 
-/** Reads a command frame the extension sent: {messageId, makeCall?, dropCall?}. */
+/**
+ * Reads a command frame the extension sent: {messageId, makeCall?, dropCall?}.
+ * @param {Uint8Array} buf
+ * @returns {{messageId: number, makeCall?: {destination?: string, enableCallControl?: boolean}, dropCall?: {localConnectionId?: number, isLocal?: boolean, actionIfRinging?: number}}}
+ */
 function command(buf) {
   const f = fields(buf);
   const messageId = f[1] && f[1][0];
+  /** @type {ReturnType<typeof command>} */
   const r = { messageId };
   if (messageId === 119 && f[119]) {
     const m = fields(f[119][0]);

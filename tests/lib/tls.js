@@ -7,6 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
+/** @type {{key: string, cert: string} | null} */
 let made = null;
 
 function testCertificate() {
