@@ -73,13 +73,24 @@ globalThis.CtiSettings = (() => {
     }
   }
 
+  /** The administrator's settings (policy). The first read after a browser start can take
+   * seconds while Chrome loads its policies. @returns {Promise<Record<string, any>>} */
+  function loadManaged() {
+    return chrome.storage.managed ? chrome.storage.managed.get(null).catch(() => ({})) : Promise.resolve({});
+  }
+
   /** @returns {Promise<{values: Record<string, any>, managedKeys: string[]}>} */
   async function load() {
-    /** @type {[Record<string, any>, Record<string, any>]} */
-    const [local, managed] = await Promise.all([
-      chrome.storage.local.get(null),
-      chrome.storage.managed ? chrome.storage.managed.get(null).catch(() => ({})) : {},
-    ]);
+    const [local, managed] = await Promise.all([chrome.storage.local.get(null), loadManaged()]);
+    return combine(local, managed);
+  }
+
+  /**
+   * The settings in force: policy over local over defaults, each value checked.
+   * @param {Record<string, any>} local @param {Record<string, any>} managed
+   * @returns {{values: Record<string, any>, managedKeys: string[]}}
+   */
+  function combine(local, managed) {
     /** @type {Record<string, any>} */
     const values = { ...DEFAULTS };
     const managedKeys = [];
@@ -95,5 +106,5 @@ globalThis.CtiSettings = (() => {
     return { values, managedKeys };
   }
 
-  return { DEFAULTS, clean, load, origin };
+  return { DEFAULTS, clean, combine, load, loadManaged, origin };
 })();

@@ -43,15 +43,24 @@ function coreSettings(v) {
   return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
 }
 
+// Policy values are read once and then followed through storage.onChanged: the first read
+// after a browser start takes seconds, and overlapping reads then may never answer.
+let managed = CtiSettings.loadManaged();
+
+/** The settings in force now (local re-read, policy from the cache). */
+async function readSettings() {
+  const [local, policy] = await Promise.all([chrome.storage.local.get(null), managed]);
+  return CtiSettings.combine(local, policy).values;
+}
+
 async function load() {
   const wasm = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') });
-  const [stored, local, loaded] = await Promise.all([
+  const [stored, local] = await Promise.all([
     chrome.storage.session.get('bridge'),
     chrome.storage.local.get('pinnedOrigin'),
-    CtiSettings.load(),
     wasm,
   ]);
-  settings = loaded.values;
+  settings = await readSettings();
   /** @type {Bridge | null} */
   let c = null;
   if (typeof stored.bridge === 'string') {
@@ -180,7 +189,8 @@ function publishSoon() {
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local' && area !== 'managed') return;
   if (!Object.keys(changes).some((k) => k in CtiSettings.DEFAULTS)) return;
-  CtiSettings.load().then(({ values }) => {
+  if (area === 'managed') managed = CtiSettings.loadManaged();
+  readSettings().then((values) => {
     settings = values;
     withCore((c) => c.setSettings(coreSettings(values)));
     settingsListeners.forEach((fn) => fn());
