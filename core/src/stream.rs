@@ -17,8 +17,9 @@
 //! - A stream that has said nothing for `WATCHDOG_MS` may be dead without knowing it (Pode
 //!   sends no keep-alives). A new one is opened first; the old one is closed only once the
 //!   new one is up, so no screen-pop falls into the gap. Pode pushes an event to every
-//!   stream of the agent, so while both are open an `openCustomer` with the same data
-//!   within `DUPLICATE_WINDOW_MS` is one screen-pop.
+//!   stream of the agent, so an `openCustomer` whose data already came on the *other*
+//!   stream within `DUPLICATE_WINDOW_MS` is one screen-pop. The same data twice on one
+//!   stream is two notifies (3CX called twice): two screen-pops.
 
 use std::collections::VecDeque;
 
@@ -131,7 +132,8 @@ pub struct PestRoutesStream {
     reopen_at: Option<u64>,
     last_bytes_at: u64,
     healthy_since: Option<u64>,
-    recent: VecDeque<(String, u64)>,
+    /// Recent `openCustomer` data with the stream generation it came on.
+    recent: VecDeque<(String, u64, u64)>,
     effects: VecDeque<StreamEffect>,
 }
 
@@ -325,11 +327,11 @@ impl PestRoutesStream {
             }
             "openCustomer" => match parse_open_customer(&ev.data, &agent) {
                 Ok(pop) => {
-                    self.recent.retain(|(_, at)| now.saturating_sub(*at) < DUPLICATE_WINDOW_MS);
-                    if self.recent.iter().any(|(d, _)| *d == ev.data) {
+                    self.recent.retain(|(_, _, at)| now.saturating_sub(*at) < DUPLICATE_WINDOW_MS);
+                    if self.recent.iter().any(|(d, g, _)| *d == ev.data && *g != generation) {
                         return;
                     }
-                    self.recent.push_back((ev.data, now));
+                    self.recent.push_back((ev.data, generation, now));
                     while self.recent.len() > RECENT_POPS {
                         self.recent.pop_front();
                     }

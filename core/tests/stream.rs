@@ -171,3 +171,12 @@ fn many_data_lines_cannot_add_up_past_the_cap() {
     s.handle_bytes(g, POP, 4);
     assert_eq!(pops(&drain(&mut s)), 1);
 }
+
+#[test]
+fn the_same_notify_twice_on_one_stream_pops_twice() {
+    let (mut s, g) = started();
+    drain(&mut s);
+    s.handle_bytes(g, POP, 1);
+    s.handle_bytes(g, POP, 2);
+    assert_eq!(pops(&drain(&mut s)), 2, "3CX called the ContactUrl twice in one second");
+}
