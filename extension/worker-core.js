@@ -44,8 +44,12 @@ function coreSettings(v) {
 }
 
 // Policy values are read once and then followed through storage.onChanged: the first read
-// after a browser start takes seconds, and overlapping reads then may never answer.
-let managed = CtiSettings.loadManaged();
+// after a browser start takes seconds, and overlapping reads then may never answer. A
+// worker that Chrome restarted uses the copy kept in storage.session, so a frame or a
+// screen-pop that wakes it never waits for the policy store.
+const freshManaged = () => CtiSettings.loadManaged().then((m) => chrome.storage.session.set({ managedCopy: m }).then(() => m));
+let managed = chrome.storage.session.get('managedCopy').then(({ managedCopy }) =>
+  managedCopy && typeof managedCopy === 'object' ? /** @type {Record<string, any>} */ (managedCopy) : freshManaged());
 
 /** The settings in force now (local re-read, policy from the cache). */
 async function readSettings() {
@@ -189,7 +193,7 @@ function publishSoon() {
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local' && area !== 'managed') return;
   if (!Object.keys(changes).some((k) => k in CtiSettings.DEFAULTS)) return;
-  if (area === 'managed') managed = CtiSettings.loadManaged();
+  if (area === 'managed') managed = freshManaged();
   readSettings().then((values) => {
     settings = values;
     withCore((c) => c.setSettings(coreSettings(values)));

@@ -11,21 +11,24 @@ let chain = Promise.resolve();
 let queued = 0;
 
 onOffscreen('screenPop', (/** @type {{pop: ScreenPop}} */ m) => {
-  if (queued >= screenPopPlan().queueMax) {
-    log('screen-pop dropped: too many waiting for the PestRoutes tab');
-    return;
-  }
-  queued++;
-  chain = chain.then(async () => {
-    await ready(); // a worker woken by this screen-pop first loads its settings
-    const pop = m.pop;
-    const outcome = await openCustomer(currentSettings().pestroutesUrl, pop);
-    withCore((c) => c.handlePopResult(pop.phone || pop.customerId, outcome.key, outcome.args, outcome.ok, Date.now()));
-  }).catch((e) => log('screen-pop failed:', e.message)).finally(() => { queued--; });
+  // A screen-pop may be what wakes the worker: nothing of the core is usable before ready().
+  ready().then(() => {
+    if (queued >= screenPopPlan().queueMax) {
+      log('screen-pop dropped: too many waiting for the PestRoutes tab');
+      return;
+    }
+    queued++;
+    chain = chain.then(async () => {
+      const pop = m.pop;
+      const outcome = await openCustomer(currentSettings().pestroutesUrl, pop);
+      withCore((c) => c.handlePopResult(pop.phone || pop.customerId, outcome.key, outcome.args, outcome.ok, Date.now()));
+    }).catch((e) => log('screen-pop failed:', e.message)).finally(() => { queued--; });
+  });
 });
 
 // Hosts the extension may not reach yet: shown red in the popup with a grant button.
 async function checkAccess() {
+  await ready();
   const s = currentSettings();
   const needed = hostPatterns(s.serverAddress, s.pestroutesUrl);
   /** @type {string[]} */
