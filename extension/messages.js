@@ -60,11 +60,7 @@
 
 // ---- popup / options -> service worker, runtime.sendMessage -------------------------------
 /**
- * @typedef {{kind: 'forgetPinnedOrigin'}
- *   | {kind: 'diagStart', seconds: number}
- *   | {kind: 'diagStatus'}
- *   | {kind: 'diagFetch'}
- *   | {kind: 'clickToDial', number: string}} UiToWorker
+ * @typedef {{kind: 'forgetPinnedOrigin'}} UiToWorker
  */
 
 // eslint-disable-next-line no-var
@@ -109,10 +105,6 @@ var CtiMessages = (() => {
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const UI = {
     forgetPinnedOrigin: () => true,
-    diagStart: (m) => isNum(m.seconds),
-    diagStatus: () => true,
-    diagFetch: () => true,
-    clickToDial: (m) => isStr(m.number, 64),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const HOOK = {

@@ -15,7 +15,6 @@ globalThis.CtiSettings = (() => {
     sharedSecret: '',
     pestroutesUrl: '',
     dialBlockedPrefixes: ['0900', '+49900', '0049900', '0137', '+49137', '0049137'],
-    clickToDial: true,
   });
 
   /** @param {unknown} s @returns {string | undefined} */
@@ -59,8 +58,6 @@ globalThis.CtiSettings = (() => {
         const items = list.map((p) => String(p).trim()).filter(Boolean);
         return items.length <= 64 && items.every((p) => /^\+?[0-9]{1,15}$/.test(p)) ? items : undefined;
       }
-      case 'clickToDial':
-        return typeof v === 'boolean' ? v : undefined;
       case 'serverAddress':
       case 'sharedSecret':
         return typeof v === 'string' && v.length <= 512 ? v.trim() : undefined;

@@ -39,7 +39,7 @@ export function currentSettings() {
 
 /** The subset of settings the core acts on (no secret). @param {Record<string, any>} v */
 function coreSettings(v) {
-  const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins', 'clickToDial'];
+  const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins'];
   return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
 }
 

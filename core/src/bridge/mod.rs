@@ -124,7 +124,6 @@ pub struct Settings {
     pub dial_delay: u32,
     pub dial_blocked_prefixes: Vec<String>,
     pub webclient_origins: Vec<String>,
-    pub click_to_dial: bool,
 }
 
 impl Default for Settings {
@@ -136,7 +135,6 @@ impl Default for Settings {
             dial_delay: DIAL_DELAY_DEFAULT_MS,
             dial_blocked_prefixes: pace::DEFAULT_BLOCKED_PREFIXES.map(String::from).to_vec(),
             webclient_origins: Vec::new(),
-            click_to_dial: true,
         }
     }
 }
@@ -679,16 +677,6 @@ impl Bridge {
             }
         };
         self.admit_command(queued, &what, now);
-    }
-
-    /// A click on a phone number in a PestRoutes page (`origin` as Chrome reported it).
-    pub fn handle_click_to_dial(&mut self, number: &str, now: u64) {
-        if !self.settings.click_to_dial {
-            self.log("click to dial is switched off".into());
-            return;
-        }
-        let what = format!("click to dial {}", mask_number(number));
-        self.admit_command(Queued::Dial { number: number.to_owned() }, &what, now);
     }
 
     fn admit_command(&mut self, queued: Queued, what: &str, now: u64) {

@@ -189,11 +189,6 @@ impl Bridge {
         Ok(())
     }
 
-    #[wasm_bindgen(js_name = handleClickToDial)]
-    pub fn handle_click_to_dial(&mut self, number: &str, now: f64) {
-        self.inner.handle_click_to_dial(number, ms(now));
-    }
-
     #[wasm_bindgen(js_name = handleSendResult)]
     pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str) {
         self.inner.handle_send_result(tab, token, ok, why);
