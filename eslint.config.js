@@ -20,13 +20,13 @@ module.exports = [
     languageOptions: {
       ecmaVersion: 2023,
       sourceType: 'module',
-      globals: { ...globals.browser, ...globals.serviceworker, chrome: 'readonly', CtiSettings: 'readonly', CtiMessages: 'readonly' },
+      globals: { ...globals.browser, ...globals.serviceworker, chrome: 'readonly', CtiMessages: 'readonly' },
     },
     rules: strict,
   },
   {
-    // Classic scripts: content scripts and the settings/messages globals.
-    files: ['extension/content.js', 'extension/hook.js', 'extension/settings.js', 'extension/messages.js'],
+    // Classic scripts: content scripts and the messages global.
+    files: ['extension/content.js', 'extension/hook.js', 'extension/messages.js'],
     languageOptions: { sourceType: 'script' },
   },
   {

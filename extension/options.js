@@ -1,8 +1,8 @@
 // The options page: every setting, grouped, checked as you type with the same validator
-// that loads them (CtiSettings.clean), policy-set fields locked. On save it asks Chrome
+// that loads them (core: crate::settings), policy-set fields locked. On save it asks Chrome
 // for access to PestRoutes hosts that were not granted at install.
-import { hostPatterns } from './wasm/cti_core.js';
-import init from './wasm/cti_core.js';
+import init, { hostPatterns } from './wasm/cti_core.js';
+import * as Settings from './settings.js';
 
 const t = (/** @type {string} */ key, /** @type {string[]} */ args = []) => chrome.i18n.getMessage(key, args) || key;
 const form = /** @type {HTMLFormElement} */ (document.getElementById('settings'));
@@ -19,13 +19,7 @@ const fields = () => /** @type {HTMLInputElement[]} */ ([...form.elements].filte
 
 /** The field's value, cleaned; undefined when invalid. @param {HTMLInputElement} el */
 function valueOf(el) {
-  const raw = el.type === 'checkbox' ? el.checked : el.value;
-  if (el.name === 'webclientOrigins') {
-    const items = String(raw).split(/[\s,]+/).filter(Boolean);
-    if (!items.every((s) => CtiSettings.origin(s))) return undefined;
-  }
-  if (el.name === 'bridgePort' && raw === '') return 0;
-  return CtiSettings.clean(el.name, raw);
+  return Settings.clean(el.name, el.type === 'checkbox' ? el.checked : el.value);
 }
 
 /** Shows or clears the field's error; true when valid. @param {HTMLInputElement} el */
@@ -50,7 +44,7 @@ function checkAll() {
 }
 
 async function load() {
-  const { values, managedKeys } = await CtiSettings.load();
+  const { values, managedKeys } = await Settings.load();
   loaded = values;
   for (const el of fields()) {
     const v = values[el.name];

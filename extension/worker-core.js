@@ -5,8 +5,8 @@
 // Order of work for a frame: the core decides, its effects go out at once (the CALL_EVENT
 // is on its way to the connector), and only then is the state written; the page's frame
 // is acknowledged once the state that contains it is stored.
-import './settings.js';
 import './messages.js';
+import * as Settings from './settings.js';
 import init, { Bridge } from './wasm/cti_core.js';
 
 const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
@@ -17,7 +17,7 @@ const ALARM_BEYOND_MS = 25000;
 /** @type {Bridge | null} */
 let core = null;
 /** @type {Record<string, any>} */
-let settings = CtiSettings.DEFAULTS;
+let settings = {};
 /** @type {Record<string, (effect: any) => void>} */
 const handlers = {};
 /** @type {Array<() => void>} */
@@ -47,14 +47,14 @@ function coreSettings(v) {
 // after a browser start takes seconds, and overlapping reads then may never answer. A
 // worker that Chrome restarted uses the copy kept in storage.session, so a frame or a
 // screen-pop that wakes it never waits for the policy store.
-const freshManaged = () => CtiSettings.loadManaged().then((m) => chrome.storage.session.set({ managedCopy: m }).then(() => m));
+const freshManaged = () => Settings.loadManaged().then((m) => chrome.storage.session.set({ managedCopy: m }).then(() => m));
 let managed = chrome.storage.session.get('managedCopy').then(({ managedCopy }) =>
   managedCopy && typeof managedCopy === 'object' ? /** @type {Record<string, any>} */ (managedCopy) : freshManaged());
 
 /** The settings in force now (local re-read, policy from the cache). */
 async function readSettings() {
   const [local, policy] = await Promise.all([chrome.storage.local.get(null), managed]);
-  return CtiSettings.combine(local, policy).values;
+  return Settings.combine(local, policy).values;
 }
 
 async function load() {
@@ -192,9 +192,12 @@ function publishSoon() {
 // ---- settings ---------------------------------------------------------------------------
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local' && area !== 'managed') return;
-  if (!Object.keys(changes).some((k) => k in CtiSettings.DEFAULTS)) return;
-  if (area === 'managed') managed = freshManaged();
-  readSettings().then((values) => {
+  loaded.then(() => {
+    if (!Object.keys(changes).some((k) => k in settings)) return;
+    if (area === 'managed') managed = freshManaged();
+    return readSettings();
+  }).then((values) => {
+    if (!values) return;
     settings = values;
     withCore((c) => c.setSettings(coreSettings(values)));
     settingsListeners.forEach((fn) => fn());

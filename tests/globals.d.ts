@@ -7,5 +7,3 @@ interface Window {
   pwned: boolean;
 }
 
-// settings.js's global, read by tests inside the extension's worker.
-declare var CtiSettings: any;

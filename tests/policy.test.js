@@ -43,10 +43,13 @@ test('policy values win and are locked on the options page', { skip: !canWrite &
   assert.equal(h.extensionId, unpackedId(DIST));
   const w = await h.worker();
   await w.evaluate(() => chrome.storage.local.set({ dialDelay: 500, dialMethod: 'auto', extensionNumber: '42' }));
+  // The options page has the core loaded; settings.js reads the stores through it.
+  const opts = await h.options();
   const { values, managedKeys } = await waitFor(async () => {
-    const r = await w.evaluate(() => CtiSettings.load());
+    const r = await opts.evaluate(async () => (await import(chrome.runtime.getURL('settings.js'))).load());
     return r.managedKeys.length ? r : null;
   }, 10000, 'managed settings');
+  await opts.close();
   assert.deepEqual(managedKeys.sort(), ['dialDelay', 'dialMethod', 'webclientOrigins']);
   assert.equal(values.dialDelay, 1234);
   assert.equal(values.dialMethod, 'tel');

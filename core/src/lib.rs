@@ -14,6 +14,7 @@
 //! - [`session`]: the connector session policy (discovery, HELLO, whose connector it is).
 //! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
 //! - [`bridge`]: the service worker's state machine (trust, commands, outbox, status).
+//! - [`settings`]: the office settings: defaults, limits, the one validator.
 //! - [`privacy`]: masking numbers and names for logs.
 
 pub mod bridge;
@@ -25,6 +26,7 @@ pub mod privacy;
 pub mod schema;
 pub mod screenpop;
 pub mod session;
+pub mod settings;
 pub mod sse;
 pub mod stream;
 /// Frame builders for tests and the benchmark only: never in the shipped `.wasm`.

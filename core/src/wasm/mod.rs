@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 // the core.
 mod bridge;
 mod session;
+mod settings;
 mod stream;
 
 pub use bridge::Bridge;

@@ -1,0 +1,275 @@
+//! The office's settings: their names, defaults and limits, and the one validator used
+//! wherever a value comes in (storage, the administrator's policy, the options form).
+//!
+//! A value of the wrong shape is never trusted: it is ignored and the default (or the
+//! operator's own value, under a broken policy value) applies. Values arrive as JSON
+//! (`chrome.storage` holds JSON), so this works on `serde_json::Value`.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bridge::pace::{DEFAULT_BLOCKED_PREFIXES, MAX_PREFIXES, MAX_PREFIX_LEN};
+use crate::bridge::{web_origin, DIAL_DELAY_DEFAULT_MS, DIAL_DELAY_MAX_MS};
+
+/// Free-text settings (middleware address, secret, PestRoutes address) longer than this
+/// are refused: no real address or secret is, and storage must stay small.
+pub const MAX_TEXT_LEN: usize = 512;
+/// Most WebClient origins kept: an office has one PBX, a few at most.
+pub const MAX_ORIGINS: usize = 16;
+/// The extension number is digits only (3CX: up to 10).
+pub const MAX_EXTENSION_DIGITS: usize = 10;
+
+/// Every setting, in the order the options page shows them.
+pub const KEYS: [&str; 10] = [
+    "webclientOrigins",
+    "extensionNumber",
+    "dialMethod",
+    "dialDelay",
+    "bridgePort",
+    "dialBlockedPrefixes",
+    "serverAddress",
+    "sharedSecret",
+    "pestroutesUrl",
+    "debugLogging",
+];
+
+/// The value a setting has when neither the operator nor the administrator set it.
+pub fn default_value(key: &str) -> Option<Value> {
+    Some(match key {
+        "extensionNumber" | "serverAddress" | "sharedSecret" | "pestroutesUrl" => Value::from(""),
+        "bridgePort" => Value::from(0),
+        "dialDelay" => Value::from(DIAL_DELAY_DEFAULT_MS),
+        "dialMethod" => Value::from("auto"),
+        "debugLogging" => Value::from(false),
+        "webclientOrigins" => Value::Array(Vec::new()),
+        "dialBlockedPrefixes" => Value::from(DEFAULT_BLOCKED_PREFIXES.to_vec()),
+        _ => return None,
+    })
+}
+
+/// Every setting at its default.
+pub fn defaults() -> Map<String, Value> {
+    KEYS.iter().filter_map(|k| Some(((*k).to_owned(), default_value(k)?))).collect()
+}
+
+/// `scheme://host[:port]` of an address typed with its scheme, as a browser reports
+/// origins (lower case, without the scheme's default port). Anything else: `None`.
+pub fn origin(text: &str) -> Option<String> {
+    let t = text.trim();
+    if !t.contains("://") {
+        return None;
+    }
+    let o = web_origin(t)?;
+    let o = o.strip_suffix(":443").filter(|_| o.starts_with("https://")).map(str::to_owned).unwrap_or(o);
+    let o = o.strip_suffix(":80").filter(|_| o.starts_with("http://")).map(str::to_owned).unwrap_or(o);
+    Some(o)
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s.trim().is_empty() => Some(0.0),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        Value::Null => Some(0.0),
+        _ => None,
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.len() <= MAX_TEXT_LEN => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+/// A list setting as stored (a JSON array) or as typed (one string, items separated by
+/// spaces, commas or semicolons).
+fn items(v: &Value) -> Option<(Vec<String>, bool)> {
+    let keep = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    match v {
+        Value::Array(a) => Some((a.iter().filter_map(|x| keep(x.as_str().unwrap_or("").trim())).collect(), false)),
+        Value::String(s) if s.len() <= MAX_TEXT_LEN * 4 => {
+            Some((s.split(|c: char| c.is_whitespace() || c == ',' || c == ';').filter_map(keep).collect(), true))
+        }
+        _ => None,
+    }
+}
+
+/// The checked value of one setting, or `None` when it is not acceptable.
+pub fn clean(key: &str, v: &Value) -> Option<Value> {
+    match key {
+        "extensionNumber" => {
+            let s = match v {
+                Value::Null => String::new(),
+                Value::Number(n) => n.to_string(),
+                other => text(other)?,
+            };
+            (s.len() <= MAX_EXTENSION_DIGITS && s.bytes().all(|b| b.is_ascii_digit())).then(|| Value::from(s))
+        }
+        "bridgePort" => {
+            let n = number(v)?;
+            (n.fract() == 0.0 && (0.0..=65535.0).contains(&n)).then(|| Value::from(n as u16))
+        }
+        "dialDelay" => {
+            let n = number(v)?;
+            (0.0..=f64::from(DIAL_DELAY_MAX_MS)).contains(&n).then(|| Value::from(n.round() as u32))
+        }
+        "dialMethod" => matches!(v.as_str(), Some("auto" | "protobuf" | "tel")).then(|| v.clone()),
+        "debugLogging" => v.is_boolean().then(|| v.clone()),
+        "webclientOrigins" => {
+            let (list, typed) = items(v)?;
+            let origins: Vec<Option<String>> = list.iter().map(|s| origin(s)).collect();
+            // Typed in the form: every item must be an origin, so a typo is shown. From
+            // storage or policy: the good ones are kept, so one typo in a policy does not
+            // drop the whole list (and with it the protection).
+            if typed && origins.iter().any(Option::is_none) {
+                return None;
+            }
+            let mut out: Vec<String> = Vec::new();
+            for o in origins.into_iter().flatten() {
+                if !out.contains(&o) {
+                    out.push(o);
+                }
+            }
+            (out.len() <= MAX_ORIGINS).then(|| Value::from(out))
+        }
+        "dialBlockedPrefixes" => {
+            let (list, _) = items(v)?;
+            let ok = list.len() <= MAX_PREFIXES
+                && list.iter().all(|p| {
+                    let digits = p.strip_prefix('+').unwrap_or(p);
+                    !digits.is_empty() && p.len() <= MAX_PREFIX_LEN && digits.bytes().all(|b| b.is_ascii_digit())
+                });
+            ok.then(|| Value::from(list))
+        }
+        "serverAddress" | "sharedSecret" => text(v).map(Value::from),
+        "pestroutesUrl" => {
+            let s = text(v)?;
+            (s.is_empty() || origin(&s).is_some()).then(|| Value::from(s))
+        }
+        _ => None,
+    }
+}
+
+/// The settings in force, and which of them the administrator set.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Combined {
+    pub values: Map<String, Value>,
+    pub managed_keys: Vec<String>,
+}
+
+/// Policy over the operator's values over the defaults, each value checked on its own.
+pub fn combine(local: &Map<String, Value>, managed: &Map<String, Value>) -> Combined {
+    let mut values = defaults();
+    let mut managed_keys = Vec::new();
+    for key in KEYS {
+        if let Some(v) = local.get(key).and_then(|v| clean(key, v)) {
+            values.insert(key.to_owned(), v);
+        }
+        if let Some(v) = managed.get(key).and_then(|v| clean(key, v)) {
+            values.insert(key.to_owned(), v);
+            managed_keys.push(key.to_owned());
+        }
+    }
+    Combined { values, managed_keys }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn defaults_cover_every_key_and_pass_their_own_check() {
+        let d = defaults();
+        assert_eq!(d.len(), KEYS.len());
+        for (k, v) in &d {
+            assert_eq!(clean(k, v).as_ref(), Some(v), "{k}");
+        }
+        assert_eq!(d["dialDelay"], json!(750));
+        assert_eq!(d["dialBlockedPrefixes"], json!(["0900", "+49900", "0049900", "0137", "+49137", "0049137"]));
+    }
+
+    #[test]
+    fn numbers_are_bounded_and_accept_typed_text() {
+        assert_eq!(clean("dialDelay", &json!("1200")), Some(json!(1200)));
+        assert_eq!(clean("dialDelay", &json!(5000)), Some(json!(5000)));
+        assert_eq!(clean("dialDelay", &json!(5001)), None);
+        assert_eq!(clean("dialDelay", &json!(-1)), None);
+        assert_eq!(clean("dialDelay", &json!("soon")), None);
+        assert_eq!(clean("bridgePort", &json!("")), Some(json!(0)));
+        assert_eq!(clean("bridgePort", &json!(19901)), Some(json!(19901)));
+        assert_eq!(clean("bridgePort", &json!(65536)), None);
+        assert_eq!(clean("bridgePort", &json!(1.5)), None);
+        assert_eq!(clean("extensionNumber", &json!(" 101 ")), Some(json!("101")));
+        assert_eq!(clean("extensionNumber", &json!(101)), Some(json!("101")));
+        assert_eq!(clean("extensionNumber", &json!("10a")), None);
+        assert_eq!(clean("extensionNumber", &json!("12345678901")), None);
+    }
+
+    #[test]
+    fn choices_and_flags_take_only_their_values() {
+        assert_eq!(clean("dialMethod", &json!("tel")), Some(json!("tel")));
+        assert_eq!(clean("dialMethod", &json!("fax")), None);
+        assert_eq!(clean("debugLogging", &json!("true")), None);
+        assert_eq!(clean("debugLogging", &json!(true)), Some(json!(true)));
+        assert_eq!(clean("nonsense", &json!(1)), None);
+    }
+
+    #[test]
+    fn origins_are_normalised_strict_when_typed_lenient_when_stored() {
+        assert_eq!(
+            clean("webclientOrigins", &json!("https://PBX.example.com:443/webclient, https://b.example:5001")),
+            Some(json!(["https://pbx.example.com", "https://b.example:5001"]))
+        );
+        assert_eq!(clean("webclientOrigins", &json!("https://pbx.example.com pbx2")), None);
+        assert_eq!(
+            clean("webclientOrigins", &json!(["https://pbx.example.com", "pbx2", 7])),
+            Some(json!(["https://pbx.example.com"]))
+        );
+        let many: Vec<String> = (0..17).map(|i| format!("https://p{i}.example")).collect();
+        assert_eq!(clean("webclientOrigins", &json!(many)), None);
+    }
+
+    #[test]
+    fn prefixes_are_digits_with_an_optional_plus() {
+        assert_eq!(clean("dialBlockedPrefixes", &json!("0900; +49137,0180")), Some(json!(["0900", "+49137", "0180"])));
+        assert_eq!(clean("dialBlockedPrefixes", &json!(["0900", "09x"])), None);
+        assert_eq!(clean("dialBlockedPrefixes", &json!(["12345678901234567"])), None);
+        let many: Vec<String> = (0..65).map(|i| format!("0{i}")).collect();
+        assert_eq!(clean("dialBlockedPrefixes", &json!(many)), None);
+    }
+
+    #[test]
+    fn texts_are_bounded_and_the_pestroutes_address_is_an_origin() {
+        assert_eq!(clean("sharedSecret", &json!(" s3cret ")), Some(json!("s3cret")));
+        assert_eq!(clean("sharedSecret", &json!("x".repeat(513))), None);
+        assert_eq!(
+            clean("pestroutesUrl", &json!("https://office.pestroutes.com/")),
+            Some(json!("https://office.pestroutes.com/"))
+        );
+        assert_eq!(clean("pestroutesUrl", &json!("office.pestroutes.com")), None);
+        assert_eq!(clean("pestroutesUrl", &json!("")), Some(json!("")));
+    }
+
+    #[test]
+    fn policy_wins_over_local_and_bad_values_fall_back() {
+        let c = combine(
+            &map(json!({"dialDelay": 1000, "bridgePort": "x", "dialMethod": "tel"})),
+            &map(
+                json!({"dialMethod": "protobuf", "extensionNumber": "abc", "webclientOrigins": ["https://pbx.example"]}),
+            ),
+        );
+        assert_eq!(c.values["dialDelay"], json!(1000));
+        assert_eq!(c.values["bridgePort"], json!(0));
+        assert_eq!(c.values["dialMethod"], json!("protobuf"));
+        assert_eq!(c.values["extensionNumber"], json!(""));
+        assert_eq!(c.managed_keys, vec!["webclientOrigins", "dialMethod"]);
+    }
+}
