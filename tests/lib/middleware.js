@@ -26,6 +26,18 @@ class Middleware {
     this.dropped = [];
     /** @type {object[]} */
     this.delivered = [];
+    /**
+     * A hostile or broken server for the abuse tests: `closeAtOnce` sends `retry: 0` and
+     * ends every stream right after opening it; `hugeData` starts an event whose `data`
+     * line is `hugeBytes` long before it ends.
+     * @type {null | 'closeAtOnce' | 'hugeData'}
+     */
+    this.hostile = null;
+    this.hugeBytes = 50 * 1000 * 1000;
+    /** @type {Promise<void> | null} resolves when the huge line has been written */
+    this.hugeDone = null;
+    /** @type {null | (() => Promise<void>)} awaited halfway through the huge line */
+    this.atHalf = null;
     /** @type {import('node:http').Server} */
     this.server;
   }
@@ -59,8 +71,14 @@ class Middleware {
         'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive',
         'X-Pode-Sse-Name': 'Operators', 'X-Pode-Sse-Group': agent, 'X-Pode-Sse-Client-Id': clientId,
       });
+      if (this.hostile === 'closeAtOnce') {
+        res.write(line('retry: 0'));
+        this.write(res, 'pode.open', { clientId, group: agent, name: 'Operators' });
+        return res.end();
+      }
       res.write(line(`retry: ${this.retryMs}`));
       this.write(res, 'pode.open', { clientId, group: agent, name: 'Operators' });
+      if (this.hostile === 'hugeData') this.hugeDone = this.huge(res);
       this.write(res, 'connected', { status: 'connected', agent, clientId, timestamp: stamp() });
       const s = { res, agent, clientId };
       this.streams.add(s);
@@ -85,6 +103,18 @@ class Middleware {
   /** @param {Response} res @param {string} event @param {unknown} data */
   write(res, event, data) {
     res.write(line(`event: ${event}`) + line(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}`) + line(''));
+  }
+
+  /** Writes one `data` line of `hugeBytes`, in 1 MB pieces as the socket takes them.
+   * @param {Response} res */
+  async huge(res) {
+    const piece = 'A'.repeat(1000 * 1000);
+    res.write(line('event: openCustomer') + 'data: ');
+    for (let sent = 0; sent < this.hugeBytes && !res.destroyed; sent += piece.length) {
+      if (!res.write(piece)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      if (sent === piece.length * Math.floor(this.hugeBytes / piece.length / 2) && this.atHalf) await this.atHalf();
+    }
+    res.write(line('') + line(''));
   }
 
   /** @param {string} agent */
