@@ -26,17 +26,30 @@ function renderRow(id, row) {
   }
 }
 
-/** @template T @param {string} id @param {T[]} items @param {(item: T) => string} text */
-function renderList(id, items, text) {
+// A list line is made of parts: a text from _locales, or data (a time, a masked number, a
+// name) marked as such, so a test can tell that every other visible text is translated.
+/** @typedef {string | {data: string}} Part */
+
+/** @template T @param {string} id @param {T[]} items @param {(item: T) => Part[]} parts */
+function renderList(id, items, parts) {
   const ul = $(`#${id}`);
   ul.replaceChildren(...(items.length ? items : [null]).map((it) => {
     const li = document.createElement('li');
     if (it === null) {
       li.className = 'empty';
       li.textContent = t('none');
-    } else {
-      li.textContent = text(it);
+      return li;
     }
+    parts(it).forEach((part, i) => {
+      if (i) li.append(' · ');
+      const span = document.createElement('span');
+      if (typeof part === 'string') span.textContent = part;
+      else {
+        span.className = 'data';
+        span.textContent = part.data;
+      }
+      li.append(span);
+    });
     return li;
   }));
 }
@@ -50,10 +63,15 @@ function render(st) {
   renderRow('connector', st && st.rows.connector);
   renderRow('pestroutes', st && st.rows.pestroutes);
   const calls = st ? st.calls : [];
-  renderList('calls', calls, (/** @type {any} */ c) =>
-    `${t(c.direction === 'inbound' ? 'callInbound' : 'callOutbound')} · ${c.number || t('unknownNumber')}${c.name ? ` (${c.name})` : ''} · ${t(stateKey(c.state))}`);
-  renderList('pops', st ? st.pops : [], (/** @type {any} */ p) => `${time(p.at)} · ${p.term || '—'} · ${t(p.outcome.key, p.outcome.args)}`);
-  renderList('notes', st ? st.notes : [], (/** @type {any} */ n) => `${time(n.at)} · ${t(n.text.key, n.text.args)}`);
+  renderList('calls', calls, (/** @type {any} */ c) => [
+    t(c.direction === 'inbound' ? 'callInbound' : 'callOutbound'),
+    c.number ? { data: c.number } : t('unknownNumber'),
+    ...(c.name ? [{ data: c.name }] : []),
+    t(stateKey(c.state)),
+  ]);
+  renderList('pops', st ? st.pops : [], (/** @type {any} */ p) =>
+    [{ data: time(p.at) }, { data: p.term || '—' }, t(p.outcome.key, p.outcome.args)]);
+  renderList('notes', st ? st.notes : [], (/** @type {any} */ n) => [{ data: time(n.at) }, t(n.text.key, n.text.args)]);
   const trust = st ? st.trust : { configured: [], pinned: null };
   $('#trust').textContent = trust.configured.length ? t('trustConfigured', [trust.configured.join(', ')])
     : trust.pinned ? t('trustPinned', [trust.pinned]) : t('trustNone');

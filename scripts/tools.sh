@@ -49,14 +49,16 @@ ensure_npm() {
     fi
 }
 
-# Debian's Chromium and ChromeDriver (Playwright's own browser download cannot work here).
-# $CHROMIUM names another browser binary (the tests' harness reads it too).
+# Debian's Chromium, ChromeDriver and its language packs (the German UI tests need de.pak;
+# Playwright's own browser download cannot work here). $CHROMIUM names another browser
+# binary (the tests' harness reads it too); its language packs are then its own affair.
 ensure_chromium() {
-    if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || ! command -v chromedriver >/dev/null; then
-        log "installing Debian's chromium and chromium-driver"
-        command -v apt-get >/dev/null || die "apt-get not found: install Chromium and ChromeDriver (Debian packages chromium, chromium-driver)"
+    if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || ! command -v chromedriver >/dev/null ||
+       { [ -z "${CHROMIUM:-}" ] && [ ! -f /usr/lib/chromium/locales/de.pak ]; }; then
+        log "installing Debian's chromium, chromium-driver and chromium-l10n"
+        command -v apt-get >/dev/null || die "apt-get not found: install Chromium and ChromeDriver (Debian packages chromium, chromium-driver, chromium-l10n)"
         as_root apt-get update -qq || die "apt-get update failed (see above)"
-        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null ||
-            die "apt-get could not install chromium and chromium-driver (see above)"
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver chromium-l10n >/dev/null ||
+            die "apt-get could not install chromium, chromium-driver and chromium-l10n (see above)"
     fi
 }

@@ -10,8 +10,11 @@ const DIST = path.resolve(__dirname, '..', '..', 'dist');
 
 /** @typedef {Awaited<ReturnType<typeof launch>>} Harness */
 
-/** @param {{args?: string[]}} [opts] extra Chromium arguments */
-async function launch({ args = [] } = {}) {
+/**
+ * @param {{args?: string[], lang?: string}} [opts] extra Chromium arguments; the browser's
+ *   UI language (chrome.i18n follows it)
+ */
+async function launch({ args = [], lang } = {}) {
   if (!fs.existsSync(path.join(DIST, 'manifest.json'))) throw new Error('dist/ is missing: run ./build.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cti-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
@@ -21,8 +24,11 @@ async function launch({ args = [] } = {}) {
       '--no-sandbox', `--disable-extensions-except=${DIST}`, `--load-extension=${DIST}`,
       '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
+      ...(lang ? [`--lang=${lang}`] : []),
       ...args,
     ],
+    // On Linux Chromium takes its UI language from the environment; --lang alone is not enough.
+    ...(lang ? { env: { ...process.env, LANGUAGE: lang, LANG: `${lang}.UTF-8` } } : {}),
   });
   // CTI_DEBUG=1 prints every console line of the extension's contexts (worker, offscreen).
   if (process.env.CTI_DEBUG) context.on('console', (m) => console.log(`[console ${Date.now() % 100000}] ${m.text()}`));

@@ -1,0 +1,62 @@
+// The popup and the options page in English and German, in real Chromium with the built
+// dist/: every visible text from _locales, the popup's first paint from the status the
+// worker keeps in storage.session, the grant button, and validation as you type.
+'use strict';
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { launch, waitFor } = require('./lib/harness');
+const { msg, foreignTexts, englishLeftovers, sampleStatus, T } = require('./lib/ui');
+
+for (const lang of ['en', 'de']) {
+  describe(`popup and options in ${lang}`, () => {
+    /** @type {import('./lib/harness').Harness} */ let h;
+    before(async () => { h = await launch({ lang }); });
+    after(async () => { await h.close(); });
+    /** @param {unknown} st */
+    const setStatus = async (st) => (await h.worker()).evaluate((s) => chrome.storage.session.set({ status: s }), st);
+
+    test('the popup paints the stored status at once, every text from _locales', async (t) => {
+      await setStatus(sampleStatus());
+      const p = await h.popup();
+      // No waiting: once loaded, the rows already show the stored status.
+      t.diagnostic(`first paint ${Math.round(await p.evaluate(() => performance.now()))} ms after navigation`);
+      assert.equal(await p.evaluate(() => document.documentElement.lang.slice(0, 2)), lang);
+      assert.equal(await p.textContent('#webclient .value'), msg(lang, 'wcConnected', ['101', 'https://pbx.example.com']));
+      assert.equal(await p.textContent('#connector .value'), msg(lang, 'linkSearching'));
+      assert.equal(await p.textContent('#connector .extra'), msg(lang, 'linkHeld', ['2']));
+      assert.equal(await p.getAttribute('#pestroutes', 'class'), 'row bad');
+      assert.equal(await p.textContent('#pestroutes .value'), msg(lang, 'streamNoAccess', ['http://crm.example.com:3000']));
+      assert.equal(await p.isVisible('#pestroutes .action'), true, 'the grant button is shown');
+      assert.equal(await p.textContent('#pestroutes .action'), msg(lang, 'grantAccess'));
+      assert.equal(await p.isVisible('#forget'), true);
+      assert.deepEqual(await foreignTexts(p, lang), [], 'every visible text is a message of this language');
+      if (lang === 'de') assert.deepEqual(await englishLeftovers(p), [], 'no English left over');
+      // It follows changes while open.
+      await setStatus({ ...sampleStatus(), rows: { ...sampleStatus().rows, connector: { level: 'ok', text: T('linkReady', '19901') } } });
+      await waitFor(async () => (await p.textContent('#connector .value')) === msg(lang, 'linkReady', ['19901']), 3000, 'the change shown');
+      assert.equal(await p.isVisible('#connector .extra'), false);
+      await p.close();
+    });
+
+    test('the options page: labels from _locales, checked as you type', async () => {
+      const o = await h.options();
+      await waitFor(async () => (await o.inputValue('input[name=dialDelay]')) !== '', 5000, 'settings loaded');
+      assert.equal(await o.evaluate(() => document.documentElement.lang.slice(0, 2)), lang);
+      await o.fill('input[name=dialDelay]', '9000');
+      await waitFor(async () => (await o.textContent('label:has(input[name=dialDelay]) small.error')) === msg(lang, 'invalid_dialDelay'), 3000, 'refused');
+      assert.equal(await o.isDisabled('button[type=submit]'), true);
+      await o.fill('input[name=dialBlockedPrefixes]', '0900 09x1');
+      await waitFor(async () => (await o.textContent('label:has(input[name=dialBlockedPrefixes]) small.error')) === msg(lang, 'invalid_dialBlockedPrefixes'), 3000, 'refused');
+      assert.deepEqual(await foreignTexts(o, lang), []);
+      if (lang === 'de') assert.deepEqual(await englishLeftovers(o), []);
+      await o.fill('input[name=dialDelay]', '900');
+      await o.fill('input[name=dialBlockedPrefixes]', '0900 +49137');
+      assert.equal(await o.isDisabled('button[type=submit]'), false);
+      await o.click('button[type=submit]');
+      await waitFor(async () => (await o.textContent('#saved')) === msg(lang, 'saved'), 5000, 'saved');
+      const stored = await (await h.worker()).evaluate(() => chrome.storage.local.get(['dialDelay', 'dialBlockedPrefixes']));
+      assert.deepEqual(stored, { dialDelay: 900, dialBlockedPrefixes: ['0900', '+49137'] });
+      await o.close();
+    });
+  });
+}
