@@ -6,23 +6,11 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const crypto = require('node:crypto');
 const path = require('node:path');
 const { launch, waitFor, DIST } = require('./lib/harness');
+const { POLICY_DIR, canWrite, unpackedId } = require('./lib/policy');
 
-const POLICY_DIR = '/etc/chromium/policies/managed';
 const POLICY_FILE = path.join(POLICY_DIR, 'cti-bridge-test.json');
-
-// Chrome's id for an unpacked extension: sha256 of its absolute path, a–p for 0–f.
-/** @param {string} dir */
-function unpackedId(dir) {
-  const hex = crypto.createHash('sha256').update(fs.realpathSync(dir)).digest('hex').slice(0, 32);
-  return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
-}
-
-const canWrite = (() => {
-  try { fs.mkdirSync(POLICY_DIR, { recursive: true }); fs.accessSync(POLICY_DIR, fs.constants.W_OK); return true; } catch (_) { return false; }
-})();
 
 /** @type {import('./lib/harness').Harness} */
 let h;

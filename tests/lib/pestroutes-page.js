@@ -3,6 +3,7 @@
 // customer's record. Customers are searchable by phone (digits) and by id.
 'use strict';
 const http = require('node:http');
+const https = require('node:https');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -47,8 +48,11 @@ class PestRoutesPage {
     this.url = '';
   }
 
-  async start() {
-    this.server = http.createServer((req, res) => {
+  /** @param {{tls?: {key: string, cert: string}, host?: string}} [opts] https with this
+   * certificate, under this host name (mapped to 127.0.0.1 by the browser's resolver rules) */
+  async start({ tls, host = '127.0.0.1' } = {}) {
+    /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
+    const handler = (req, res) => {
       const route = (req.url || '/').split('?')[0];
       const file = /** @type {Record<string, string>} */ (FILES)[route];
       if (file) {
@@ -65,10 +69,11 @@ class PestRoutesPage {
       }
       res.writeHead(404);
       return res.end();
-    });
+    };
+    this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     await new Promise((r) => this.server.listen(0, '127.0.0.1', () => r(undefined)));
     this.port = /** @type {import('node:net').AddressInfo} */ (this.server.address()).port;
-    this.url = `http://127.0.0.1:${this.port}/`;
+    this.url = `${tls ? 'https' : 'http'}://${host}:${this.port}/`;
     return this;
   }
 
