@@ -28,6 +28,24 @@ pub const DEFAULT_STALE_AFTER_MS: u64 = 4 * 60 * 60 * 1000;
 /// How many ended call ids are remembered to keep ids unique when the PBX reuses one.
 const ENDED_IDS_KEPT: usize = 256;
 
+/// Most legs one tab's tracker holds. An operator's own lists hold a handful (a queue call
+/// has three or four legs); a PBX or page announcing more is broken or hostile, and each
+/// further new leg is refused (counted in a note) until some end. Calls are made of legs,
+/// so they are bounded by this too.
+pub const MAX_LEGS: usize = 256;
+/// Longest number and display name kept from a frame, in characters: enough for any
+/// dialable number and any real name; so a CALL_EVENT stays a few KiB whatever a frame says.
+pub const MAX_NUMBER_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = 256;
+
+/// `s` cut to at most `max` characters.
+fn cut(mut s: String, max: usize) -> String {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+    }
+    s
+}
+
 /// One leg (a LocalConnection) as last known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Leg {
@@ -205,6 +223,11 @@ impl CallTracker {
         self.stale_after_ms
     }
 
+    /// How many legs and calls the tracker holds (both bounded by [`MAX_LEGS`]).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.legs.len(), self.calls.len())
+    }
+
     /// How many announced calls are in progress.
     pub fn active_calls(&self) -> usize {
         self.calls.iter().filter(|c| c.announced()).count()
@@ -328,6 +351,7 @@ impl CallTracker {
     ) {
         let full = list.action == Some(ActionType::FullUpdate as i64);
         let mut present: Vec<i64> = Vec::new();
+        let mut refused = 0usize;
         for item in list.items {
             let Some(leg_id) = item.id else {
                 notes.push(format!("list {field}: LocalConnection without connection id skipped"));
@@ -346,9 +370,17 @@ impl CallTracker {
                         notes.push(format!("list {field}: leg {leg_id} has unknown action {raw}, read as an update"));
                     }
                     present.push(leg_id);
+                    let known = self.legs.iter().any(|l| l.list == field && l.id == leg_id);
+                    if !known && self.legs.len() >= MAX_LEGS {
+                        refused += 1;
+                        continue;
+                    }
                     self.upsert(field, leg_id, item, now_ms, touched);
                 }
             }
+        }
+        if refused > 0 {
+            notes.push(format!("list {field}: leg table full ({MAX_LEGS} legs), {refused} new legs refused"));
         }
         if full {
             let mut i = 0;
@@ -397,13 +429,13 @@ impl CallTracker {
             leg.incoming = b;
         }
         if let Some(s) = item.other_party_caller_id {
-            leg.caller_id = s;
+            leg.caller_id = cut(s, MAX_NUMBER_CHARS);
         }
         if let Some(s) = item.other_party_dn {
-            leg.dn = s;
+            leg.dn = cut(s, MAX_NUMBER_CHARS);
         }
         if let Some(s) = item.other_party_display_name {
-            leg.name = s;
+            leg.name = cut(s, MAX_NAME_CHARS);
         }
         let key = match leg.pbx_call_id {
             Some(id) => CallKey::Pbx(id),

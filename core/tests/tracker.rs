@@ -526,3 +526,34 @@ fn random_traffic_keeps_every_call_consistent() {
         assert_eq!(t.active_calls(), 0);
     }
 }
+
+// ---- bounds ---------------------------------------------------------------------------
+
+#[test]
+fn the_leg_table_is_bounded_and_the_refusal_is_counted_once_per_frame() {
+    let mut t = tracker();
+    let legs: Vec<_> = (0..300).map(|i| leg(INSERTED, 1000 + i, 5000 + i, RINGING, true, "+4989123")).collect();
+    let out = t.handle_frame(&frame18(legs), 1).unwrap();
+    assert_eq!(t.sizes().0, cti_core::tracker::MAX_LEGS);
+    assert!(t.sizes().1 <= cti_core::tracker::MAX_LEGS);
+    assert_eq!(out.events.len(), cti_core::tracker::MAX_LEGS);
+    assert_eq!(out.notes, ["list 18: leg table full (256 legs), 44 new legs refused"]);
+    // Known legs still change, and once some end, new ones are taken again.
+    let out = t.handle_frame(&frame18(vec![delete(1000), update(1001, CONNECTED)]), 2).unwrap();
+    assert_eq!(brief(&out.events), ["5000 ended in unknown", "5001 connected in"]);
+    let out = t.handle_frame(&frame18(vec![leg(INSERTED, 9, 9, RINGING, true, "1")]), 3).unwrap();
+    assert_eq!(brief(&out.events), ["9 offered in"]);
+    assert!(out.notes.is_empty());
+}
+
+#[test]
+fn numbers_and_names_are_cut_so_a_call_event_stays_small() {
+    let mut t = tracker();
+    let mut l = leg(INSERTED, 28, 7, RINGING, true, &"9".repeat(500_000));
+    l.other_party_display_name = Some("Ä".repeat(400_000));
+    let ev = run(&mut t, &[(1, frame18(vec![l]))]);
+    assert_eq!(ev[0].call.remote_number.chars().count(), cti_core::tracker::MAX_NUMBER_CHARS);
+    assert_eq!(ev[0].call.remote_name.chars().count(), cti_core::tracker::MAX_NAME_CHARS);
+    let text = ev[0].to_json();
+    assert!(text.len() < 4096, "CALL_EVENT of {} bytes", text.len());
+}
