@@ -39,6 +39,11 @@ pub struct SseParser {
 }
 
 impl SseParser {
+    /// Bytes held for the line and the event being read (bounded by `MAX_LINE_BYTES`).
+    pub fn buffered(&self) -> usize {
+        self.line.len() + self.data.len() + self.event.len() + self.last_event_id.len()
+    }
+
     pub fn new() -> Self {
         Self::default()
     }

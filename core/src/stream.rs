@@ -142,6 +142,12 @@ impl PestRoutesStream {
         PestRoutesStream { backoff_ms: BACKOFF_MIN_MS, ..Default::default() }
     }
 
+    /// Bytes held by the parsers of the open streams, and effects not yet polled.
+    pub fn sizes(&self) -> (usize, usize) {
+        let held = [&self.current, &self.old].iter().filter_map(|s| s.as_ref()).map(|(_, p)| p.buffered()).sum();
+        (held, self.effects.len())
+    }
+
     pub fn state(&self) -> Option<&StreamState> {
         self.state.as_ref()
     }

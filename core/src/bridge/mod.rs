@@ -258,6 +258,22 @@ pub enum Accepted {
     Refused,
 }
 
+/// How much the bridge holds, for the bounds checks of the property tests and diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub tabs: usize,
+    /// The largest leg and call tables of any tab.
+    pub legs: usize,
+    pub calls: usize,
+    pub pending_commands: usize,
+    pub queued_commands: usize,
+    pub outbox: usize,
+    pub notes: usize,
+    pub pops: usize,
+    pub refused_origins: usize,
+    pub effects: usize,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Bridge {
     #[serde(skip)]
@@ -315,6 +331,22 @@ impl Bridge {
     }
 
     // ---- getters -------------------------------------------------------------------
+
+    pub fn sizes(&self) -> Sizes {
+        let tables = self.tabs.values().map(|t| t.tracker.sizes());
+        Sizes {
+            tabs: self.tabs.len(),
+            legs: tables.clone().map(|(l, _)| l).max().unwrap_or(0),
+            calls: tables.map(|(_, c)| c).max().unwrap_or(0),
+            pending_commands: self.tabs.values().map(|t| t.pending.len()).max().unwrap_or(0),
+            queued_commands: self.gate.queued(),
+            outbox: self.outbox.len(),
+            notes: self.notes.len(),
+            pops: self.pops.len(),
+            refused_origins: self.refused.len(),
+            effects: self.effects.len(),
+        }
+    }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
