@@ -60,7 +60,13 @@
 
 // ---- popup / options -> service worker, runtime.sendMessage -------------------------------
 /**
- * @typedef {{kind: 'forgetPinnedOrigin'}} UiToWorker
+ * @typedef {{kind: 'forgetPinnedOrigin'}
+ *   | {kind: 'diagStart', minutes: number}
+ *   | {kind: 'diagStop'}
+ *   | {kind: 'diagStatus'}
+ *   | {kind: 'diagFetch'}} UiToWorker
+ * @typedef {{active: boolean, until: number, frames: number, bytes: number, full: boolean}} DiagStatus
+ *   (the reply to diagStart, diagStop and diagStatus; diagFetch replies {text: string})
  */
 
 // eslint-disable-next-line no-var
@@ -105,6 +111,10 @@ var CtiMessages = (() => {
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const UI = {
     forgetPinnedOrigin: () => true,
+    diagStart: (m) => isNum(m.minutes),
+    diagStop: () => true,
+    diagStatus: () => true,
+    diagFetch: () => true,
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const HOOK = {

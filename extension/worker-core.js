@@ -9,7 +9,13 @@ import './messages.js';
 import * as Settings from './settings.js';
 import init, { Bridge } from './wasm/cti_core.js';
 
-const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
+// The worker's log: the console, and the core, which keeps the last lines for a
+// diagnostics report (and masks any number in them there).
+/** @param {unknown[]} a */
+export function log(...a) {
+  console.log('[3CX Bridge]', ...a);
+  if (core) core.diagLog(`${new Date().toISOString()} ${a.map(String).join(' ')}`);
+}
 // chrome.alarms wakes a stopped worker; a plain timer is enough for what is due within the
 // worker's idle lifetime (Chrome stops it after 30 s without events).
 const ALARM_BEYOND_MS = 25000;

@@ -1,11 +1,10 @@
 // The connector link lives in the offscreen document (it outlives this worker). This file
 // keeps that document alive, holds the port it connects to us, hands it what the core
 // wants sent, and feeds the core what the link reports.
-import { currentSettings, onEffect, onSettings, withCore } from './worker-core.js';
+import { currentSettings, log, onEffect, onSettings, withCore } from './worker-core.js';
 
 const M = CtiMessages;
 const OFFSCREEN_URL = 'offscreen.html';
-const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
 
 /** @type {chrome.runtime.Port | null} */
 let port = null;

@@ -1,7 +1,7 @@
 // WebClient tabs: one runtime port per page (from content.js). Chrome tells who is on the
 // other end (tab, frame, origin); the core decides from that alone whether to believe it.
 // Frames go into the core as they arrive; the page hears `ack` once their effect is stored.
-import { afterPersist, onEffect, withCore } from './worker-core.js';
+import { afterPersist, log, onEffect, withCore } from './worker-core.js';
 import { pageLimits } from './wasm/cti_core.js';
 
 const M = CtiMessages;
@@ -9,7 +9,6 @@ const M = CtiMessages;
 const ports = new Map();
 /** Commands for a page whose port went away with a stopped worker. @type {Map<number, WorkerToPage[]>} */
 const waiting = new Map();
-const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.name !== M.PORT_WEBCLIENT) return;

@@ -1,12 +1,11 @@
 // PestRoutes in the worker: screen-pops reported by the offscreen document's stream run
 // one after another (a slow PestRoutes tab never delays a CALL_EVENT), the host access
 // the settings need is checked, and click-to-dial from PestRoutes pages is taken in.
-import { currentSettings, onSettings, ready, withCore } from './worker-core.js';
+import { currentSettings, log, onSettings, ready, withCore } from './worker-core.js';
 import { onOffscreen } from './worker-link.js';
 import { openCustomer } from './screenpop.js';
 import { hostPatterns, screenPopPlan } from './wasm/cti_core.js';
 
-const log = (/** @type {unknown[]} */ ...a) => console.log('[3CX Bridge]', ...a);
 let chain = Promise.resolve();
 let queued = 0;
 

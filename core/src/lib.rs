@@ -15,11 +15,13 @@
 //! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
 //! - [`bridge`]: the service worker's state machine (trust, commands, outbox, status).
 //! - [`settings`]: the office settings: defaults, limits, the one validator.
+//! - [`diagnostics`]: recording masked frames for a file an operator can send.
 //! - [`privacy`]: masking numbers and names for logs.
 
 pub mod bridge;
 pub mod command;
 pub mod connector;
+pub mod diagnostics;
 pub mod frame;
 pub mod link;
 pub mod privacy;

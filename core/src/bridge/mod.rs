@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::{drop_call_frame, DialString, PendingCommand};
 use crate::connector::{CallEvent, Command, Direction};
+use crate::diagnostics::Recorder;
 use crate::link::Outbox;
 use crate::privacy::{mask_name, mask_number};
 use crate::tracker::CallTracker;
@@ -304,6 +305,10 @@ pub struct Bridge {
     refused: Vec<String>,
     #[serde(skip)]
     effects: VecDeque<Effect>,
+    /// A diagnostics recording: kept in memory only (it is not call state, and storing
+    /// megabytes with every frame would slow the call path); frames keep the worker alive.
+    #[serde(skip)]
+    recorder: Recorder,
     #[serde(skip)]
     dirty: bool,
     #[serde(skip)]
@@ -346,6 +351,11 @@ impl Bridge {
             refused_origins: self.refused.len(),
             effects: self.effects.len(),
         }
+    }
+
+    /// The diagnostics recording (see `crate::diagnostics`).
+    pub fn recorder(&mut self) -> &mut Recorder {
+        &mut self.recorder
     }
 
     pub fn settings(&self) -> &Settings {
@@ -599,6 +609,7 @@ impl Bridge {
         };
         t.open = true;
         t.last_frame_at = ts;
+        self.recorder.record(ts, bytes);
         match t.tracker.handle_frame(bytes, ts) {
             Ok(out) => {
                 for n in &out.notes {

@@ -267,6 +267,35 @@ impl Bridge {
     pub fn link_config(&self) -> JsValue {
         to_js(&self.inner.link_config())
     }
+
+    /// Starts a diagnostics recording of `duration_ms` (see `crate::diagnostics`).
+    #[wasm_bindgen(js_name = diagStart)]
+    pub fn diag_start(&mut self, now: f64, duration_ms: f64) {
+        self.inner.recorder().start(ms(now), ms(duration_ms));
+    }
+
+    #[wasm_bindgen(js_name = diagStop)]
+    pub fn diag_stop(&mut self, now: f64) {
+        self.inner.recorder().stop(ms(now));
+    }
+
+    /// `{active, until, frames, bytes, full}`.
+    #[wasm_bindgen(js_name = diagStatus)]
+    pub fn diag_status(&mut self, now: f64) -> JsValue {
+        to_js(&self.inner.recorder().status(ms(now)))
+    }
+
+    /// One line of the worker's log, kept for the report.
+    #[wasm_bindgen(js_name = diagLog)]
+    pub fn diag_log(&mut self, line: &str) {
+        self.inner.recorder().log(line);
+    }
+
+    /// The file: the status report as comments, then the masked frames.
+    #[wasm_bindgen(js_name = diagText)]
+    pub fn diag_text(&mut self, report: &str) -> String {
+        self.inner.recorder().text(report)
+    }
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,48 @@
+// The options page's diagnostics control: start and stop a recording in the worker's core
+// and save the file it makes (replay input, numbers and names masked by the core, with a
+// status report on top). It decides nothing: durations are the page's choices, limits the core's.
+const t = (/** @type {string} */ key, /** @type {string[]} */ args = []) => chrome.i18n.getMessage(key, args) || key;
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const start = /** @type {HTMLButtonElement} */ ($('diag-start'));
+const stop = /** @type {HTMLButtonElement} */ ($('diag-stop'));
+const save = /** @type {HTMLButtonElement} */ ($('diag-save'));
+const minutes = /** @type {HTMLSelectElement} */ ($('diag-minutes'));
+
+/** @param {UiToWorker} m @returns {Promise<any>} */
+const ask = (m) => chrome.runtime.sendMessage(m);
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let ends;
+
+/** @param {DiagStatus} st */
+function show(st) {
+  const until = new Date(st.until).toLocaleTimeString(chrome.i18n.getUILanguage());
+  $('diag-state').textContent = st.active ? t('diagRecording', [until, String(st.frames)])
+    : st.full ? t('diagFull', [String(st.frames)])
+      : st.frames ? t('diagDone', [String(st.frames)]) : t('diagIdle');
+  start.disabled = st.active;
+  stop.disabled = !st.active;
+  save.disabled = !st.frames;
+  // Show the end of the recording when it comes (the core's end time).
+  clearTimeout(ends);
+  if (st.active) ends = setTimeout(refresh, Math.max(0, st.until - Date.now()) + 50);
+}
+
+const refresh = () => ask({ kind: 'diagStatus' }).then(show);
+
+start.onclick = () => ask({ kind: 'diagStart', minutes: Number(minutes.value) }).then(show);
+stop.onclick = () => ask({ kind: 'diagStop' }).then(show);
+save.onclick = async () => {
+  const { text } = await ask({ kind: 'diagFetch' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+  a.download = `3cx-bridge-diagnostics-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href)); // once the download has taken the data
+  refresh();
+};
+// The count grows while recording: shown anew whenever the operator comes back to the page.
+window.addEventListener('focus', refresh);
+refresh();
+
+export {}; // a module: its names stay its own

@@ -1,0 +1,84 @@
+// Diagnostics an operator can send, end to end in real Chromium with the built dist/: a
+// recording started on the options page, a call through the simulated PBX, the file
+// saved as a download. The file holds no number or name in the clear (not in the report,
+// not inside the frames), and the `replay` command on it gives the CALL_EVENTs the
+// connector received, with the number and name masked.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { launch, waitFor, sleep } = require('./lib/harness');
+const { Pbx } = require('./lib/pbx');
+const { Connector } = require('./lib/connector');
+const { msg } = require('./lib/ui');
+const P = require('./lib/proto');
+
+const EXT = '63';
+const NUMBER = '+49891357913';
+const NAME = 'Erika Musterfrau';
+/** @type {import('./lib/harness').Harness} */ let h;
+/** @type {any} */ let pbx;
+/** @type {any} */ let conn;
+
+before(async () => {
+  pbx = await new Pbx({ extension: EXT }).start();
+  conn = await new Connector({ port: 19800 + Number(EXT) }).start();
+  h = await launch();
+  await h.openWebClient(pbx);
+  await waitFor(() => conn.client, 15000, 'connector session');
+});
+
+after(async () => {
+  await h.close();
+  await pbx.stop();
+  await conn.stop();
+});
+
+/** @param {string} number */
+const masked = (number) => `${number.slice(0, 3)}${'*'.repeat(number.length - 5)}${number.slice(-2)}`;
+
+test('a diagnostics recording is masked and replays to the events the connector received', async () => {
+  const o = await h.options();
+  await waitFor(async () => (await o.textContent('#diag-state')) === msg('en', 'diagIdle'), 5000, 'idle');
+  await o.selectOption('#diag-minutes', '5');
+  await o.click('#diag-start');
+  await waitFor(async () => String(await o.textContent('#diag-state')).startsWith('Recording until'), 5000, 'recording');
+  // Frames before the recording are not in it; these are.
+  const seen = conn.received.length;
+  pbx.legs18([{ action: 2, id: 63, callId: 963, state: P.State.Ringing, incoming: true, callerId: NUMBER, name: NAME }]);
+  await sleep(100);
+  pbx.send(P.otherFrame(227, 64));
+  pbx.legs18([{ action: 3, id: 63, state: P.State.Connected }]);
+  await sleep(100);
+  pbx.legs18([{ action: 4, id: 63 }]);
+  await waitFor(() => conn.events(conn.received.slice(seen)).length === 3, 5000, 'three events');
+  await o.click('#diag-stop');
+  await waitFor(async () => String(await o.textContent('#diag-state')) === msg('en', 'diagDone', ['4']), 5000, 'done, 4 frames');
+
+  const [download] = await Promise.all([o.waitForEvent('download'), o.click('#diag-save')]);
+  const file = await download.path();
+  const text = fs.readFileSync(file, 'utf8');
+  // Nothing in the clear: not in the text, not inside any frame.
+  const frames = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => Buffer.from(l.split(' ')[1], 'base64').toString('latin1'));
+  assert.equal(frames.length, 4);
+  for (const s of [text, ...frames]) {
+    for (const secret of ['1357913', '891357', 'Erika', 'Musterfrau']) assert.ok(!s.includes(secret), `"${secret}" in the file`);
+  }
+  assert.match(text, /^# extension \d+\.\d+/m, 'the status report is in the file');
+  assert.match(text, /^# connector: ok linkReady/m);
+
+  const r = spawnSync('cargo', ['run', '-q', '-p', 'cti-core', '--bin', 'replay', '--', '--extension', EXT], {
+    input: text, encoding: 'utf8', cwd: path.resolve(__dirname, '..'), stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const replayed = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const got = conn.received.slice(seen).filter((/** @type {any} */ m) => m.type === 'CALL_EVENT');
+  assert.deepEqual(
+    replayed.map((m) => `${m.call.id} ${m.call.state} ${m.call.direction} ${m.call.remoteNumber} ${m.call.remoteName} ${m.ts}`),
+    got.map((/** @type {any} */ m) => `${m.call.id} ${m.call.state} ${m.call.direction} ${masked(m.call.remoteNumber)} E. M. ${m.ts}`),
+  );
+  assert.equal(got[0].call.remoteName, NAME, 'the connector had the name in the clear');
+  await o.close();
+});
