@@ -26,7 +26,7 @@ module.exports = [
   },
   {
     // Classic scripts: content scripts and the messages global.
-    files: ['extension/content.js', 'extension/hook.js', 'extension/messages.js'],
+    files: ['extension/content.js', 'extension/hook.js', 'extension/messages.js', 'extension/click-to-dial.js'],
     languageOptions: { sourceType: 'script' },
   },
   {

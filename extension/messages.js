@@ -58,6 +58,12 @@
  *   | {kind: 'screenPop', pop: ScreenPop}} OffscreenToWorker
  */
 
+// ---- PestRoutes page (click-to-dial content script) -> service worker, runtime.sendMessage --
+/**
+ * @typedef {{kind: 'clickToDialEnabled'} | {kind: 'clickToDial', number: string}} PestRoutesToWorker
+ *   (clickToDialEnabled is answered with {enabled: boolean})
+ */
+
 // ---- popup / options -> service worker, runtime.sendMessage -------------------------------
 /**
  * @typedef {{kind: 'forgetPinnedOrigin'}
@@ -109,6 +115,11 @@ var CtiMessages = (() => {
     attach: () => true,
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
+  const PESTROUTES = {
+    clickToDialEnabled: () => true,
+    clickToDial: (m) => isStr(m.number, 64),
+  };
+  /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const UI = {
     forgetPinnedOrigin: () => true,
     diagStart: (m) => isNum(m.minutes),
@@ -147,6 +158,8 @@ var CtiMessages = (() => {
     parseOffscreen: (m) => /** @type {OffscreenToWorker | null} */ (check(OFFSCREEN, 'the offscreen document', m)),
     /** @param {unknown} m */
     parseToOffscreen: (m) => /** @type {WorkerToOffscreen | null} */ (check(TO_OFFSCREEN, 'the service worker', m)),
+    /** @param {unknown} m */
+    parsePestRoutes: (m) => /** @type {PestRoutesToWorker | null} */ (check(PESTROUTES, 'a PestRoutes page', m)),
     /** @param {unknown} m */
     parseUi: (m) => /** @type {UiToWorker | null} */ (check(UI, 'an extension page', m)),
     /** @param {unknown} m */

@@ -14,7 +14,7 @@ import init, { Bridge } from './wasm/cti_core.js';
 /** @param {unknown[]} a */
 export function log(...a) {
   console.log('[3CX Bridge]', ...a);
-  if (core) core.diagLog(`${new Date().toISOString()} ${a.map(String).join(' ')}`);
+  if (core) core.diagLog(`${new Date().toISOString().slice(11, 23)} ${a.map(String).join(' ')}`);
 }
 // chrome.alarms wakes a stopped worker; a plain timer is enough for what is due within the
 // worker's idle lifetime (Chrome stops it after 30 s without events).
@@ -45,7 +45,8 @@ export function currentSettings() {
 
 /** The subset of settings the core acts on (no secret). @param {Record<string, any>} v */
 function coreSettings(v) {
-  const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins'];
+  const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins',
+    'clickToDial', 'pestroutesUrl'];
   return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
 }
 

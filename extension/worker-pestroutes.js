@@ -40,3 +40,19 @@ async function checkAccess() {
 onSettings(checkAccess);
 chrome.permissions.onAdded.addListener(checkAccess);
 chrome.permissions.onRemoved.addListener(checkAccess);
+
+// Click-to-dial: the content script (manifest, PestRoutes hosts) asks once per page
+// whether it is on, so with the setting off tel: links there behave as they always did.
+// A click is judged by the core from the origin Chrome reports for the sender.
+chrome.runtime.onMessage.addListener((raw, sender, reply) => {
+  if (sender.id !== chrome.runtime.id || !sender.tab || !sender.origin) return undefined;
+  if (raw?.kind !== 'clickToDial' && raw?.kind !== 'clickToDialEnabled') return undefined;
+  const m = CtiMessages.parsePestRoutes(raw);
+  if (!m) return undefined;
+  const origin = /** @type {string} */ (sender.origin);
+  ready().then(() => withCore((c) => {
+    if (m.kind === 'clickToDialEnabled') reply({ enabled: c.clickToDialAllowed(origin) });
+    else c.handleClickToDial(origin, m.number, Date.now());
+  }));
+  return m.kind === 'clickToDialEnabled'; // that one is answered
+});

@@ -20,7 +20,7 @@ pub const MAX_ORIGINS: usize = 16;
 pub const MAX_EXTENSION_DIGITS: usize = 10;
 
 /// Every setting, in the order the options page shows them.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 11] = [
     "webclientOrigins",
     "extensionNumber",
     "dialMethod",
@@ -30,6 +30,7 @@ pub const KEYS: [&str; 10] = [
     "serverAddress",
     "sharedSecret",
     "pestroutesUrl",
+    "clickToDial",
     "debugLogging",
 ];
 
@@ -41,6 +42,7 @@ pub fn default_value(key: &str) -> Option<Value> {
         "dialDelay" => Value::from(DIAL_DELAY_DEFAULT_MS),
         "dialMethod" => Value::from("auto"),
         "debugLogging" => Value::from(false),
+        "clickToDial" => Value::from(true),
         "webclientOrigins" => Value::Array(Vec::new()),
         "dialBlockedPrefixes" => Value::from(DEFAULT_BLOCKED_PREFIXES.to_vec()),
         _ => return None,
@@ -115,7 +117,7 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
             (0.0..=f64::from(DIAL_DELAY_MAX_MS)).contains(&n).then(|| Value::from(n.round() as u32))
         }
         "dialMethod" => matches!(v.as_str(), Some("auto" | "protobuf" | "tel")).then(|| v.clone()),
-        "debugLogging" => v.is_boolean().then(|| v.clone()),
+        "debugLogging" | "clickToDial" => v.is_boolean().then(|| v.clone()),
         "webclientOrigins" => {
             let (list, typed) = items(v)?;
             let origins: Vec<Option<String>> = list.iter().map(|s| origin(s)).collect();

@@ -344,3 +344,26 @@ fn the_link_shows_down_at_once_when_the_session_ends() {
     assert_eq!(b.status_view(1).rows.connector.text.key, "linkSearching");
     assert_ne!(b.status_view(1).badge.text, "ON");
 }
+
+#[test]
+fn a_click_on_a_number_in_pestroutes_dials_like_datev_and_only_from_pestroutes() {
+    let mut b = ready();
+    b.handle_click_to_dial("https://office.pestroutes.com", "+1 (555) 123-4567", 10);
+    assert_eq!(frames_to_tab(&drain(&mut b)).len(), 1, "RequestMakeCall to the WebClient tab");
+    // Not a PestRoutes page: a look-alike host, plain http, another site.
+    for origin in ["https://office.pestroutes.com.evil.net", "http://office.pestroutes.com", EVIL] {
+        b.handle_click_to_dial(origin, "+15551234568", 5_000);
+        assert!(frames_to_tab(&drain(&mut b)).is_empty(), "{origin}");
+    }
+    // The configured PestRoutes address counts too; switched off, nothing dials.
+    b.set_settings(Settings { pestroutes_url: "https://crm.example.com/".into(), ..Settings::default() });
+    b.handle_click_to_dial("https://crm.example.com", "+15551234569", 10_000);
+    assert_eq!(frames_to_tab(&drain(&mut b)).len(), 1);
+    b.set_settings(Settings { click_to_dial: false, ..Settings::default() });
+    b.handle_click_to_dial("https://office.fieldroutes.com", "+15551234570", 20_000);
+    assert!(frames_to_tab(&drain(&mut b)).is_empty());
+    // Blocked prefixes hold for clicks as for DATEV.
+    b.set_settings(Settings::default());
+    b.handle_click_to_dial("https://office.fieldroutes.com", "0900 123456", 30_000);
+    assert!(frames_to_tab(&drain(&mut b)).is_empty());
+}

@@ -1,6 +1,7 @@
 // A PestRoutes-like page on loopback: the customer search is an <input id="customerSearch">
 // driven by the real jQuery UI autocomplete (from npm); choosing a result opens the
-// customer's record. Customers are searchable by phone (digits) and by id.
+// customer's record. Customers are searchable by phone (digits) and by id. The contact
+// block holds a phone number as PestRoutes marks it (a "phone" class) and a tel: link.
 'use strict';
 const http = require('node:http');
 const https = require('node:https');
@@ -21,6 +22,9 @@ const PAGE = `<!doctype html>
 </head><body>
 <label>Search <input id="customerSearch"></label>
 <div id="record">no customer open</div>
+<div id="contact">Phone <span class="customer-phone">(555) 123-4567</span>
+  Mobile <a id="mobile" href="tel:+1-555-987-6543">+1 555 987 6543</a>
+  Notes <span id="notes">call back after 5</span></div>
 <script>
   const customers = [
     { id: '12345', name: 'Ann Smith', phone: '(555) 123-4567' },

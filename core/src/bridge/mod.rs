@@ -125,6 +125,10 @@ pub struct Settings {
     pub dial_delay: u32,
     pub dial_blocked_prefixes: Vec<String>,
     pub webclient_origins: Vec<String>,
+    /// Clicks on phone numbers in PestRoutes pages dial (see `handle_click_to_dial`).
+    pub click_to_dial: bool,
+    /// The office's PestRoutes address: its origin may ask to dial too.
+    pub pestroutes_url: String,
 }
 
 impl Default for Settings {
@@ -136,6 +140,8 @@ impl Default for Settings {
             dial_delay: DIAL_DELAY_DEFAULT_MS,
             dial_blocked_prefixes: pace::DEFAULT_BLOCKED_PREFIXES.map(String::from).to_vec(),
             webclient_origins: Vec::new(),
+            click_to_dial: true,
+            pestroutes_url: String::new(),
         }
     }
 }
@@ -708,6 +714,31 @@ impl Bridge {
     // ---- commands ------------------------------------------------------------------
 
     /// A COMMAND from our connector (the link has checked it acknowledged us).
+    /// Whether a page on `origin` is a PestRoutes page that may ask to dial: https on a
+    /// host granted at install (*.pestroutes.com, *.fieldroutes.com), or the origin of the
+    /// configured PestRoutes address.
+    pub fn is_pestroutes_origin(&self, origin: &str) -> bool {
+        let host = origin.strip_prefix("https://").map(|h| h.rsplit_once(':').map_or(h, |(h, _)| h));
+        host.is_some_and(|h| INSTALL_GRANTED_HOSTS.iter().any(|d| h.ends_with(d)))
+            || web_origin(&self.settings.pestroutes_url).is_some_and(|o| o == origin)
+    }
+
+    /// The operator clicked a phone number on a PestRoutes page (the origin as Chrome
+    /// reports the sender). Dialled exactly like DATEV's DIAL: the same checks (blocked
+    /// prefixes, double clicks, pace), RequestMakeCall and its confirmation or fallback.
+    pub fn click_to_dial_allowed(&self, origin: &str) -> bool {
+        self.settings.click_to_dial && self.is_pestroutes_origin(origin)
+    }
+
+    pub fn handle_click_to_dial(&mut self, origin: &str, number: &str, now: u64) {
+        if !self.click_to_dial_allowed(origin) {
+            let why = if self.settings.click_to_dial { "not a PestRoutes page" } else { "click-to-dial is off" };
+            self.log(format!("click-to-dial from {origin} refused: {why}"));
+            return;
+        }
+        self.handle_command(Command::Dial { number: number.to_owned(), sync_id: None }, now);
+    }
+
     pub fn handle_command(&mut self, cmd: Command, now: u64) {
         let (queued, what) = match cmd {
             Command::Dial { number, .. } => {

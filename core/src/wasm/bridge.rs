@@ -268,6 +268,18 @@ impl Bridge {
         to_js(&self.inner.link_config())
     }
 
+    /// Whether click-to-dial is on for a page on `origin` (as Chrome reports it).
+    #[wasm_bindgen(js_name = clickToDialAllowed)]
+    pub fn click_to_dial_allowed(&self, origin: &str) -> bool {
+        self.inner.click_to_dial_allowed(origin)
+    }
+
+    /// A click on a phone number in a PestRoutes page (`origin` as Chrome reports it).
+    #[wasm_bindgen(js_name = handleClickToDial)]
+    pub fn handle_click_to_dial(&mut self, origin: &str, number: &str, now: f64) {
+        self.inner.handle_click_to_dial(origin, number, ms(now));
+    }
+
     /// Starts a diagnostics recording of `duration_ms` (see `crate::diagnostics`).
     #[wasm_bindgen(js_name = diagStart)]
     pub fn diag_start(&mut self, now: f64, duration_ms: f64) {

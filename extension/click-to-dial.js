@@ -1,0 +1,38 @@
+// Click-to-dial on PestRoutes pages (content script on the hosts granted at install). It
+// asks the worker once whether click-to-dial is on for this page; then a click on a tel: link, or on an element marked as a phone number (class or id with
+// "phone") whose text is a phone number, asks the worker to dial it. Only the operator's
+// own clicks count (a page script's synthetic click is not trusted). Whether this page may
+// dial, and the number, are decided by the worker's core, exactly as for DATEV's DIAL.
+(() => {
+  'use strict';
+  const PHONE_TEXT = /^\+?[0-9(][0-9\s().\-/]{5,30}$/;
+
+  /** @param {Element} target @returns {string} */
+  function numberAt(target) {
+    const link = target.closest('a[href^="tel:" i]');
+    if (link) {
+      try {
+        return decodeURIComponent(String(link.getAttribute('href')).slice(4)).split(/[;?]/)[0].trim();
+      } catch (_) {
+        return '';
+      }
+    }
+    const marked = target.closest('[class*="phone" i], [id*="phone" i]');
+    const text = marked && !marked.closest('input, textarea, [contenteditable]') ? (marked.textContent || '').trim() : '';
+    return PHONE_TEXT.test(text) ? text : '';
+  }
+
+  /** @param {MouseEvent} ev */
+  function onClick(ev) {
+    if (!ev.isTrusted || ev.button !== 0 || !(ev.target instanceof Element)) return;
+    const number = numberAt(ev.target);
+    if (!number) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    chrome.runtime.sendMessage(/** @type {PestRoutesToWorker} */ ({ kind: 'clickToDial', number })).catch(() => {});
+  }
+
+  chrome.runtime.sendMessage(/** @type {PestRoutesToWorker} */ ({ kind: 'clickToDialEnabled' })).then((r) => {
+    if (r && r.enabled === true) document.addEventListener('click', onClick, true);
+  }, () => {});
+})();

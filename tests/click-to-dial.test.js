@@ -1,0 +1,71 @@
+// Click-to-dial from PestRoutes, end to end in real Chromium with the built dist/: a
+// click on a phone number or a tel: link in a PestRoutes page (https on a
+// *.pestroutes.com host, mapped to 127.0.0.1) places the call through the simulated
+// PBX with RequestMakeCall, as DATEV's DIAL does; switched off in the options, the
+// page's own links work as before and nothing is dialled.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { launch, waitFor, sleep } = require('./lib/harness');
+const { Pbx } = require('./lib/pbx');
+const { Connector } = require('./lib/connector');
+const { PestRoutesPage } = require('./lib/pestroutes-page');
+const { testCertificate, TEST_HOST_ARGS } = require('./lib/tls');
+
+const EXT = '64';
+/** @type {import('./lib/harness').Harness} */ let h;
+/** @type {any} */ let pbx;
+/** @type {any} */ let conn;
+/** @type {PestRoutesPage} */ let pr;
+
+before(async () => {
+  pbx = await new Pbx({ extension: EXT }).start();
+  conn = await new Connector({ port: 19800 + Number(EXT) }).start();
+  pr = await new PestRoutesPage().start({ tls: testCertificate(), host: 'office.pestroutes.com' });
+  h = await launch({ args: TEST_HOST_ARGS });
+  await h.openWebClient(pbx);
+  await waitFor(() => conn.client, 15000, 'connector session');
+});
+
+after(async () => {
+  await h.close();
+  await pbx.stop();
+  await conn.stop();
+  await pr.stop();
+});
+
+const dialled = () => pbx.commands.filter((/** @type {any} */ c) => c.makeCall).map((/** @type {any} */ c) => c.makeCall.destination);
+
+test('a click on a phone number or a tel: link in PestRoutes dials through the WebClient', async () => {
+  const tab = await h.context.newPage();
+  await tab.goto(pr.url);
+  await tab.click('.customer-phone');
+  await waitFor(() => dialled().length === 1, 5000, 'the first call');
+  assert.deepEqual(dialled(), ['5551234567']);
+  await waitFor(() => conn.events().some((/** @type {string} */ e) => e.endsWith('dialing outbound 5551234567')), 5000, 'DATEV hears of it');
+  await sleep(1100); // the WebClient takes one request at a time: the core spaces them
+  await tab.click('#mobile');
+  await waitFor(() => dialled().length === 2, 5000, 'the second call');
+  assert.equal(dialled()[1], '+15559876543');
+  // Text that is not a phone number, and a page script's synthetic click, dial nothing.
+  await tab.click('#notes');
+  await tab.evaluate(() => /** @type {HTMLElement} */ (document.querySelector('.customer-phone')).click());
+  await sleep(1500);
+  assert.equal(dialled().length, 2);
+  assert.equal(tab.url(), pr.url, 'the tel: link did not navigate');
+  await tab.close();
+  pbx.hangUpAll();
+});
+
+test('switched off in the options: nothing is dialled', async () => {
+  await h.settings({ clickToDial: false });
+  await sleep(500);
+  const tab = await h.context.newPage();
+  await tab.goto(pr.url);
+  const count = dialled().length;
+  await tab.click('.customer-phone');
+  await sleep(1500);
+  assert.equal(dialled().length, count);
+  await tab.close();
+  await h.settings({ clickToDial: true });
+});
