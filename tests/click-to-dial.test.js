@@ -6,31 +6,26 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { launch, waitFor, sleep } = require('./lib/harness');
-const { Pbx } = require('./lib/pbx');
-const { Connector } = require('./lib/connector');
+const { waitFor, sleep } = require('./lib/harness');
+const { webClientStage } = require('./lib/webclient');
 const { PestRoutesPage } = require('./lib/pestroutes-page');
 const { testCertificate, TEST_HOST_ARGS } = require('./lib/tls');
 
 const EXT = '64';
+/** @type {any} */ let stage;
 /** @type {import('./lib/harness').Harness} */ let h;
 /** @type {any} */ let pbx;
 /** @type {any} */ let conn;
 /** @type {PestRoutesPage} */ let pr;
 
 before(async () => {
-  pbx = await new Pbx({ extension: EXT }).start();
-  conn = await new Connector({ port: 19800 + Number(EXT) }).start();
   pr = await new PestRoutesPage().start({ tls: testCertificate(), host: 'office.pestroutes.com' });
-  h = await launch({ args: TEST_HOST_ARGS });
-  await h.openWebClient(pbx);
-  await waitFor(() => conn.client, 15000, 'connector session');
+  stage = await webClientStage(EXT, { args: TEST_HOST_ARGS });
+  ({ h, pbx, conn } = stage);
 });
 
 after(async () => {
-  await h.close();
-  await pbx.stop();
-  await conn.stop();
+  await stage.stop();
   await pr.stop();
 });
 

@@ -9,32 +9,25 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { launch, waitFor, sleep } = require('./lib/harness');
-const { Pbx } = require('./lib/pbx');
-const { Connector } = require('./lib/connector');
+const { waitFor, sleep } = require('./lib/harness');
+const { webClientStage } = require('./lib/webclient');
 const { msg } = require('./lib/ui');
 const P = require('./lib/proto');
 
 const EXT = '63';
 const NUMBER = '+49891357913';
 const NAME = 'Erika Musterfrau';
+/** @type {any} */ let stage;
 /** @type {import('./lib/harness').Harness} */ let h;
 /** @type {any} */ let pbx;
 /** @type {any} */ let conn;
 
 before(async () => {
-  pbx = await new Pbx({ extension: EXT }).start();
-  conn = await new Connector({ port: 19800 + Number(EXT) }).start();
-  h = await launch();
-  await h.openWebClient(pbx);
-  await waitFor(() => conn.client, 15000, 'connector session');
+  stage = await webClientStage(EXT);
+  ({ h, pbx, conn } = stage);
 });
 
-after(async () => {
-  await h.close();
-  await pbx.stop();
-  await conn.stop();
-});
+after(() => stage.stop());
 
 /** @param {string} number */
 const masked = (number) => `${number.slice(0, 3)}${'*'.repeat(number.length - 5)}${number.slice(-2)}`;

@@ -5,13 +5,13 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { launch, waitFor, sleep } = require('./lib/harness');
+const { waitFor, sleep } = require('./lib/harness');
 const { Middleware } = require('./lib/middleware');
-const { Pbx } = require('./lib/pbx');
-const { Connector } = require('./lib/connector');
+const { webClientStage } = require('./lib/webclient');
 const P = require('./lib/proto');
 
 const EXT = '61';
+/** @type {any} */ let stage;
 /** @type {import('./lib/harness').Harness} */ let h;
 /** @type {Middleware} */ let mw;
 /** @type {any} */ let pbx;
@@ -19,18 +19,13 @@ const EXT = '61';
 
 before(async () => {
   mw = await new Middleware({ secret: 'S3CRET-hostile' }).start();
-  pbx = await new Pbx({ extension: EXT }).start();
-  conn = await new Connector({ port: 19800 + Number(EXT) }).start();
-  h = await launch();
-  await h.openWebClient(pbx);
-  await waitFor(() => conn.client, 15000, 'connector session');
+  stage = await webClientStage(EXT);
+  ({ h, pbx, conn } = stage);
 });
 
 after(async () => {
-  await h.close();
+  await stage.stop();
   await mw.stop().catch(() => {});
-  await pbx.stop();
-  await conn.stop();
 });
 
 test('retry: 0 and streams closed at once: at most a handful of requests in 10 s', async () => {

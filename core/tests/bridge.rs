@@ -367,3 +367,14 @@ fn a_click_on_a_number_in_pestroutes_dials_like_datev_and_only_from_pestroutes()
     b.handle_click_to_dial("https://office.fieldroutes.com", "0900 123456", 30_000);
     assert!(frames_to_tab(&drain(&mut b)).is_empty());
 }
+
+#[test]
+fn a_command_with_a_huge_number_or_call_id_is_refused_before_it_is_logged_or_queued() {
+    let mut b = ready();
+    b.handle_command(dial(&"1".repeat(1 << 20)), 10);
+    b.handle_command(Command::Drop { call_id: Some("x".repeat(1 << 20)) }, 20);
+    let effects = drain(&mut b);
+    assert!(frames_to_tab(&effects).is_empty());
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Log(l) if l.len() > 200)));
+    assert_eq!(b.sizes().queued_commands, 0);
+}

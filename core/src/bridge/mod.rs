@@ -34,6 +34,8 @@ pub const DROP_CONFIRM_MS: u64 = 3_000;
 /// WebClient tabs with state at once (an office has one, perhaps two).
 pub const MAX_TABS: usize = 16;
 pub const MAX_PAGE_ID_LEN: usize = 64;
+/// Longest call id a DROP may name (ours are a few digits and a serial).
+pub const MAX_CALL_ID_LEN: usize = 64;
 pub const MAX_NOTES: usize = 20;
 pub const MAX_POPS: usize = 10;
 /// Connector events held while the connector is away (live calls' history included).
@@ -740,6 +742,16 @@ impl Bridge {
     }
 
     pub fn handle_command(&mut self, cmd: Command, now: u64) {
+        // A connector message may be 1 MiB: a number or call id no real one comes near is
+        // refused here, before it is logged or queued.
+        let oversized = match &cmd {
+            Command::Dial { number, .. } => number.len() > 4 * crate::command::MAX_DIAL_LEN,
+            Command::Drop { call_id } => call_id.as_ref().is_some_and(|c| c.len() > MAX_CALL_ID_LEN),
+        };
+        if oversized {
+            self.log("command refused: its number or call id is far too long".into());
+            return;
+        }
         let (queued, what) = match cmd {
             Command::Dial { number, .. } => {
                 let what = format!("DIAL {}", mask_number(&number));
