@@ -23,9 +23,10 @@ function show(st) {
   start.disabled = st.active;
   stop.disabled = !st.active;
   save.disabled = !st.frames;
-  // Show the end of the recording when it comes (the core's end time).
+  // Show the end of the recording when it comes (the core's end time; asked again if the
+  // core still says it runs).
   clearTimeout(ends);
-  if (st.active) ends = setTimeout(refresh, Math.max(0, st.until - Date.now()) + 50);
+  if (st.active) ends = setTimeout(refresh, Math.max(0, st.until - Date.now()));
 }
 
 const refresh = () => ask({ kind: 'diagStatus' }).then(show);

@@ -82,6 +82,6 @@ export async function openCustomer(pestroutesUrl, pop) {
   } catch (e) {
     const msg = String(/** @type {Error} */ (e).message || e);
     if (/cannot access|permission/i.test(msg)) return { key: 'popNoAccess', args: [], ok: false };
-    return { key: 'popError', args: [msg.slice(0, 120)], ok: false };
+    return { key: 'popError', args: [msg], ok: false }; // the core shortens it
   }
 }

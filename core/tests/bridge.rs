@@ -378,3 +378,13 @@ fn a_command_with_a_huge_number_or_call_id_is_refused_before_it_is_logged_or_que
     assert!(effects.iter().all(|e| !matches!(e, Effect::Log(l) if l.len() > 200)));
     assert_eq!(b.sizes().queued_commands, 0);
 }
+
+#[test]
+fn a_screen_pop_result_is_shortened_and_its_number_masked() {
+    let mut b = ready();
+    let error = cti_core::bridge::status::Text::new("popError", &[&"e".repeat(5_000)]);
+    b.handle_pop_result("+15551234567", error, false, 10);
+    let pop = &b.status_view(10).pops[0];
+    assert_eq!(pop.term, "+15*******67");
+    assert_eq!(pop.outcome.args[0].chars().count(), cti_core::bridge::MAX_POP_TEXT);
+}

@@ -34,6 +34,13 @@ pub const DROP_CONFIRM_MS: u64 = 3_000;
 /// WebClient tabs with state at once (an office has one, perhaps two).
 pub const MAX_TABS: usize = 16;
 pub const MAX_PAGE_ID_LEN: usize = 64;
+/// Longest search term or error text a screen-pop result shows, in characters.
+pub const MAX_POP_TEXT: usize = 120;
+
+fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
 /// Longest call id a DROP may name (ours are a few digits and a serial).
 pub const MAX_CALL_ID_LEN: usize = 64;
 pub const MAX_NOTES: usize = 20;
@@ -922,12 +929,13 @@ impl Bridge {
     // ---- PestRoutes ----------------------------------------------------------------
 
     /// A screen-pop ran: `outcome` is a status text key (popOpened, popNoResult, …).
-    pub fn handle_pop_result(&mut self, term: &str, outcome: Text, ok: bool, now: u64) {
-        let term = if term.chars().any(|c| c.is_ascii_digit()) && term.len() > 4 {
-            mask_number(term)
-        } else {
-            term.to_owned()
-        };
+    pub fn handle_pop_result(&mut self, term: &str, mut outcome: Text, ok: bool, now: u64) {
+        let term = cut(term, MAX_POP_TEXT);
+        let term = if term.chars().any(|c| c.is_ascii_digit()) && term.len() > 4 { mask_number(&term) } else { term };
+        // An error's text comes from the browser: short enough for the popup's one line.
+        for a in &mut outcome.args {
+            *a = cut(a, MAX_POP_TEXT);
+        }
         self.last_pop_failed = if ok { None } else { Some(outcome.clone()) };
         self.pops.push_front(PopView { at: now, term, outcome, ok });
         self.pops.truncate(MAX_POPS);
