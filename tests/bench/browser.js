@@ -28,7 +28,7 @@ async function latency({ pbx, ledger }, { calls, warmup, gapMs }) {
   }
   const s = summary(ledger.lat), p = summary(ledger.toPage);
   console.log(`a. latency page frame -> CALL_EVENT at connector: ${s.n} events, median ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms, max ${fmt(s.max)} ms`);
-  console.log(`a. of which PBX send -> page hook receipt (coarse: the event ts is the page's Date.now(), truncated to whole ms): median ${fmt(p.median)} ms, p99 ${fmt(p.p99)} ms`);
+  console.log(`a. of which PBX send -> page hook receipt (coarse, +-1 ms: the event ts is the page's Date.now() in whole ms, set against Node's clock): median ${fmt(p.median)} ms, p99 ${fmt(p.p99)} ms`);
   console.log(`a. lost ${ledger.lost()}, duplicated ${ledger.dup}, reordered ${ledger.reordered}, unexpected ${ledger.unexpected}`);
   return s;
 }
