@@ -24,6 +24,11 @@ class Connector {
     this.afterAck = afterAck;
     /** @type {any[]} every JSON message, in order, across sessions */
     this.received = [];
+    /**
+     * Called with each JSON message and `performance.now()` taken as it arrived, before it
+     * was parsed (the benchmark's clock). @type {((m: any, at: number) => void) | null}
+     */
+    this.onMessage = null;
     /** @type {any[]} CALL_EVENTs it would pass on to DATEV */
     this.accepted = [];
     /** @type {string[]} what the real connector would log */
@@ -64,10 +69,12 @@ class Connector {
     /** @type {Map<string, string>} */
     const state = new Map();
     ws.on('message', (data) => {
+      const at = performance.now();
       /** @type {any} */
       let m;
       try { m = JSON.parse(String(data)); } catch (_) { this.log.push('not JSON'); return; }
       this.received.push(m);
+      if (this.onMessage) this.onMessage(m, at);
       const type = String(m.type || '').toUpperCase();
       if (type === 'HELLO') {
         hello = true;
