@@ -19,10 +19,13 @@
   let trusted = false;
   let refused = false;
   let queueMax = Infinity;
+  let inFlightMax = Infinity;
+  let batchMax = Infinity;
   let dropped = 0;
   /** Sent but not yet stored by the worker; sent again after a worker restart. @type {PageToWorker[]} */
   const unacked = [];
-  /** Frames waiting for this task to end, so a burst travels as one message. @type {FrameItem[]} */
+  /** Frames waiting for this task to end, or for the worker to catch up (see flushFrames).
+   * @type {FrameItem[]} */
   let batch = [];
   /** @type {Map<number, number>} hook command id -> worker token */
   const commands = new Map();
@@ -73,8 +76,19 @@
     if (trusted) post(msg);
   }
 
-  function flushFrames() {
+  /** Frame messages posted and not yet acknowledged. */
+  const inFlight = () => unacked.reduce((n, m) => n + (m.kind === 'frames' ? 1 : 0), 0);
+
+  /**
+   * Sends the waiting frames as one message, unless the worker has `inFlightMax` frame
+   * messages still to store: then they wait for the next ack (and grow into one larger
+   * message), so a burst costs a few messages instead of one per frame. Anything else
+   * for the worker (`force`) takes the waiting frames along first, in order.
+   * @param {boolean} [force]
+   */
+  function flushFrames(force = false) {
     if (!batch.length) return;
+    if (!force && trusted && port && batch.length < batchMax && inFlight() >= inFlightMax) return;
     const frames = batch;
     batch = [];
     send({ kind: 'frames', pageId, frames });
@@ -91,13 +105,15 @@
         unacked.length = 0;
         return;
       }
-      queueMax = msg.queueMax;
+      ({ queueMax, batchMax } = msg);
+      inFlightMax = msg.inFlight;
       if (trusted) return; // a reconnection: onDisconnect has sent everything again
       trusted = true;
       hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'activate', maxFrameBytes: msg.maxFrameBytes }));
       for (const m of unacked) post(m);
     } else if (msg.kind === 'ack') {
       while (unacked.length && ackSeq(unacked[0]) <= msg.seq) unacked.shift();
+      flushFrames();
     } else if (msg.kind === 'send' || msg.kind === 'tel') {
       const id = nextCommand++;
       commands.set(id, msg.token);
@@ -130,9 +146,10 @@
     if (m.kind === 'frame') {
       if (!batch.length) queueMicrotask(flushFrames);
       batch.push({ seq: ++seq, ts: m.ts, bytes: new Uint8Array(m.buf) });
+      if (batch.length >= batchMax) flushFrames();
       return;
     }
-    flushFrames();
+    flushFrames(true);
     if (m.kind === 'open') {
       send({ kind: 'login', pageId, seq: ++seq, identity: identity() });
       connect(); // a /ws/webclient socket makes any page a candidate

@@ -29,7 +29,7 @@
  *   | {kind: 'closed', pageId: string, seq: number}
  *   | {kind: 'oversized', size: number}
  *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToWorker
- * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number}
+ * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number, inFlight: number, batchMax: number}
  *   | {kind: 'ack', seq: number}
  *   | {kind: 'send', token: number, frame: Uint8Array}
  *   | {kind: 'tel', token: number, number: string, delayMs: number}} WorkerToPage

@@ -1,12 +1,13 @@
 // The service worker's one core instance (crate::bridge) and the plumbing around it:
 // loading it (and restoring it after a worker stop), carrying out its effects, its timer,
-// persisting its state, and publishing its status (badge, storage.session for the popup).
+// persisting its state, and telling worker-ui.js when its status changed.
 //
 // Order of work for a frame: the core decides, its effects go out at once (the CALL_EVENT
 // is on its way to the connector), and only then is the state written; the page's frame
 // is acknowledged once the state that contains it is stored.
 import './messages.js';
 import * as Settings from './settings.js';
+import { createStore } from './worker-store.js';
 import init, { Bridge } from './wasm/cti_core.js';
 
 // The worker's log: the console, and the core, which keeps the last lines for a
@@ -121,7 +122,7 @@ function flush() {
   }
   armTimer(c);
   if (c.takeStatusDirty()) publishSoon();
-  if (c.takeDirty()) persistSoon();
+  if (c.takeDirty()) store.soon();
 }
 
 // ---- the clock ----------------------------------------------------------------------
@@ -147,52 +148,24 @@ chrome.alarms.onAlarm.addListener((a) => {
 });
 
 // ---- persistence, off the critical path -----------------------------------------------
-/** @type {Array<() => void>} */
-const afterStore = [];
-let storing = false;
-let storeAgain = false;
-
+const store = createStore(() => core?.snapshot(), log);
 /** Runs `fn` once the state as it is now has been stored. @param {() => void} fn */
-export function afterPersist(fn) {
-  afterStore.push(fn);
-  persistSoon();
-}
+export const afterPersist = (fn) => store.after(fn);
 
-function persistSoon() {
-  if (storing) {
-    storeAgain = true;
-    return;
-  }
-  storing = true;
-  setTimeout(async () => {
-    do {
-      storeAgain = false;
-      const done = afterStore.splice(0);
-      try {
-        if (core) await chrome.storage.session.set({ bridge: core.snapshot() });
-      } catch (e) {
-        log('could not store the state:', /** @type {Error} */ (e).message);
-      }
-      done.forEach((fn) => fn());
-    } while (storeAgain || afterStore.length);
-    storing = false;
-  }, 0);
+// ---- status for the popup and the badge (shown by worker-ui.js) ----------------------
+/** @type {(status: any) => void} */
+let showStatus = () => {};
+/** Who shows the core's status once it changed. @param {(status: any) => void} fn */
+export function onStatus(fn) {
+  showStatus = fn;
 }
-
-// ---- status for the popup and the badge ----------------------------------------------
 let publishing = false;
 function publishSoon() {
   if (publishing) return;
   publishing = true;
   setTimeout(() => {
     publishing = false;
-    if (!core) return;
-    const status = core.status(Date.now());
-    chrome.storage.session.set({ status });
-    const b = status.badge;
-    chrome.action.setBadgeText({ text: b.text });
-    chrome.action.setBadgeBackgroundColor({ color: b.color });
-    chrome.action.setTitle({ title: chrome.i18n.getMessage(b.title.key, b.title.args) || chrome.runtime.getManifest().name });
+    if (core) showStatus(core.status(Date.now()));
   }, 0);
 }
 

@@ -1,7 +1,8 @@
 // Requests from the extension's own pages (popup, options). Chrome says who sent them:
 // only this extension's pages are heard (a content script's sender URL is its web page's,
 // and an options page opened in a tab has a tab, so the URL decides, not the tab).
-import { currentSettings, withCore } from './worker-core.js';
+// Also shows the core's status: the badge, and storage.session for the popup's first paint.
+import { currentSettings, onStatus, withCore } from './worker-core.js';
 
 const M = CtiMessages;
 
@@ -47,4 +48,12 @@ chrome.runtime.onMessage.addListener((raw, sender, reply) => {
     }
   });
   return true; // the reply may follow once the core is loaded
+});
+
+onStatus((status) => {
+  chrome.storage.session.set({ status });
+  const b = status.badge;
+  chrome.action.setBadgeText({ text: b.text });
+  chrome.action.setBadgeBackgroundColor({ color: b.color });
+  chrome.action.setTitle({ title: chrome.i18n.getMessage(b.title.key, b.title.args) || chrome.runtime.getManifest().name });
 });

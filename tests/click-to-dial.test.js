@@ -25,7 +25,7 @@ before(async () => {
 });
 
 after(async () => {
-  await stage.stop();
+  await stage?.stop();
   await pr.stop();
 });
 

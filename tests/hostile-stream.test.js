@@ -24,7 +24,7 @@ before(async () => {
 });
 
 after(async () => {
-  await stage.stop();
+  await stage?.stop();
   await mw.stop().catch(() => {});
 });
 

@@ -83,7 +83,7 @@ async function launch({ args = [], lang } = {}) {
         await waitFor(async () => {
           const { status } = await w.evaluate(() => chrome.storage.session.get('status'));
           return status && /** @type {any} */ (status).trust.configured.includes(pbx.origin);
-        }, 5000, 'trusted origin applied');
+        }, 15000, 'trusted origin applied'); // right after launch the policy store answers slowly
       }
       const page = await context.newPage();
       page.on('console', (m) => logs.push(`page: ${m.text()}`));

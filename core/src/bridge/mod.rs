@@ -51,6 +51,13 @@ pub const OUTBOX_MAX: usize = 10_000;
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
 /// Frames a page may hold for the worker before it drops the oldest (and counts them).
 pub const PAGE_QUEUE_MAX: usize = 4_096;
+/// Frame messages a page keeps on their way to the worker before it holds new frames back
+/// and sends them together once one is acknowledged: one frame travels alone when the
+/// worker keeps up, a burst travels as few messages (each costs a trip through the browser
+/// process and one state write).
+pub const PAGE_IN_FLIGHT: usize = 2;
+/// Frames in one message at most (a held batch is sent once it has this many).
+pub const PAGE_BATCH_MAX: usize = 256;
 /// The fallback dial's pause between the tel: click and Enter, bounds of the setting.
 pub const DIAL_DELAY_DEFAULT_MS: u32 = 750;
 pub const DIAL_DELAY_MAX_MS: u32 = 5_000;

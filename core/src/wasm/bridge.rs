@@ -315,12 +315,20 @@ impl Bridge {
 struct Limits {
     max_frame_bytes: usize,
     queue_max: usize,
+    in_flight: usize,
+    batch_max: usize,
 }
 
-/// What a WebClient page may hold for the worker: `{maxFrameBytes, queueMax}`.
+/// What a WebClient page may hold for the worker and how it sends it:
+/// `{maxFrameBytes, queueMax, inFlight, batchMax}`.
 #[wasm_bindgen(js_name = pageLimits)]
 pub fn page_limits() -> JsValue {
-    to_js(&Limits { max_frame_bytes: bridge::MAX_FRAME_BYTES, queue_max: bridge::PAGE_QUEUE_MAX })
+    to_js(&Limits {
+        max_frame_bytes: bridge::MAX_FRAME_BYTES,
+        queue_max: bridge::PAGE_QUEUE_MAX,
+        in_flight: bridge::PAGE_IN_FLIGHT,
+        batch_max: bridge::PAGE_BATCH_MAX,
+    })
 }
 
 /// Host patterns PestRoutes needs beyond the install-time grant.
