@@ -67,12 +67,14 @@ async function readSettings() {
 
 async function load() {
   const wasm = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') });
-  const [stored, local] = await Promise.all([
+  // Every read at once: after a worker stop the first frame waits for all of them.
+  const [stored, local, policy] = await Promise.all([
     chrome.storage.session.get('bridge'),
-    chrome.storage.local.get('pinnedOrigin'),
+    chrome.storage.local.get(null),
+    managed,
     wasm,
   ]);
-  settings = await readSettings();
+  settings = Settings.combine(local, policy).values;
   /** @type {Bridge | null} */
   let c = null;
   if (typeof stored.bridge === 'string') {
