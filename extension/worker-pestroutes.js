@@ -50,9 +50,9 @@ chrome.runtime.onMessage.addListener((raw, sender, reply) => {
   const m = CtiMessages.parsePestRoutes(raw);
   if (!m) return undefined;
   const origin = /** @type {string} */ (sender.origin);
-  ready().then(() => withCore((c) => {
+  withCore((c) => {
     if (m.kind === 'clickToDialEnabled') reply({ enabled: c.clickToDialAllowed(origin) });
     else c.handleClickToDial(origin, m.number, Date.now());
-  }));
+  });
   return m.kind === 'clickToDialEnabled'; // that one is answered
 });

@@ -27,7 +27,7 @@ before(async () => {
   ({ h, pbx, conn } = stage);
 });
 
-after(() => stage.stop());
+after(() => stage?.stop());
 
 /** @param {string} number */
 const masked = (number) => `${number.slice(0, 3)}${'*'.repeat(number.length - 5)}${number.slice(-2)}`;

@@ -41,3 +41,11 @@ pub mod wasm;
 
 pub use connector::{CallEvent, CallState, Direction, EndReason};
 pub use tracker::CallTracker;
+
+/// `s` cut to at most `max` characters (names, numbers and texts from peers).
+pub(crate) fn cut(mut s: String, max: usize) -> String {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+    }
+    s
+}

@@ -38,14 +38,6 @@ pub const MAX_LEGS: usize = 256;
 pub const MAX_NUMBER_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 256;
 
-/// `s` cut to at most `max` characters.
-fn cut(mut s: String, max: usize) -> String {
-    if let Some((i, _)) = s.char_indices().nth(max) {
-        s.truncate(i);
-    }
-    s
-}
-
 /// One leg (a LocalConnection) as last known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Leg {
@@ -429,13 +421,13 @@ impl CallTracker {
             leg.incoming = b;
         }
         if let Some(s) = item.other_party_caller_id {
-            leg.caller_id = cut(s, MAX_NUMBER_CHARS);
+            leg.caller_id = crate::cut(s, MAX_NUMBER_CHARS);
         }
         if let Some(s) = item.other_party_dn {
-            leg.dn = cut(s, MAX_NUMBER_CHARS);
+            leg.dn = crate::cut(s, MAX_NUMBER_CHARS);
         }
         if let Some(s) = item.other_party_display_name {
-            leg.name = cut(s, MAX_NAME_CHARS);
+            leg.name = crate::cut(s, MAX_NAME_CHARS);
         }
         let key = match leg.pbx_call_id {
             Some(id) => CallKey::Pbx(id),

@@ -36,11 +36,6 @@ pub const MAX_TABS: usize = 16;
 pub const MAX_PAGE_ID_LEN: usize = 64;
 /// Longest search term or error text a screen-pop result shows, in characters.
 pub const MAX_POP_TEXT: usize = 120;
-
-fn cut(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
-
 /// Longest call id a DROP may name (ours are a few digits and a serial).
 pub const MAX_CALL_ID_LEN: usize = 64;
 pub const MAX_NOTES: usize = 20;
@@ -729,7 +724,6 @@ impl Bridge {
 
     // ---- commands ------------------------------------------------------------------
 
-    /// A COMMAND from our connector (the link has checked it acknowledged us).
     /// Whether a page on `origin` is a PestRoutes page that may ask to dial: https on a
     /// host granted at install (*.pestroutes.com, *.fieldroutes.com), or the origin of the
     /// configured PestRoutes address.
@@ -755,6 +749,8 @@ impl Bridge {
         self.handle_command(Command::Dial { number: number.to_owned(), sync_id: None }, now);
     }
 
+    /// A COMMAND from our connector (the link has checked it acknowledged us), or a
+    /// click-to-dial.
     pub fn handle_command(&mut self, cmd: Command, now: u64) {
         // A connector message may be 1 MiB: a number or call id no real one comes near is
         // refused here, before it is logged or queued.
@@ -937,11 +933,11 @@ impl Bridge {
 
     /// A screen-pop ran: `outcome` is a status text key (popOpened, popNoResult, …).
     pub fn handle_pop_result(&mut self, term: &str, mut outcome: Text, ok: bool, now: u64) {
-        let term = cut(term, MAX_POP_TEXT);
+        let term = crate::cut(term.to_owned(), MAX_POP_TEXT);
         let term = if term.chars().any(|c| c.is_ascii_digit()) && term.len() > 4 { mask_number(&term) } else { term };
         // An error's text comes from the browser: short enough for the popup's one line.
         for a in &mut outcome.args {
-            *a = cut(a, MAX_POP_TEXT);
+            *a = crate::cut(std::mem::take(a), MAX_POP_TEXT);
         }
         self.last_pop_failed = if ok { None } else { Some(outcome.clone()) };
         self.pops.push_front(PopView { at: now, term, outcome, ok });
