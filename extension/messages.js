@@ -36,7 +36,8 @@
  * @typedef {{kind: 'reconnect'}} WorkerNudge  (runtime.sendMessage to the tab: connect again)
  */
 
-// ---- offscreen document <-> service worker, on a runtime port named PORT_LINK -------------
+// ---- offscreen document -> service worker on a runtime port named PORT_LINK; ---------------
+// ---- service worker -> offscreen document on a MessageChannel ('attach' hands it over) --
 /**
  * @typedef {{extension: string, domain: string, webclientVersion: string, userName: string,
  *   bridgePort: number, lastGoodPort: number}} LinkSettings

@@ -2,12 +2,21 @@
 // service worker, so it holds the sockets that must stay up:
 //   connector-link.js     the WebSocket to the local DATEV connector (crate::session)
 //   pestroutes-stream.js  the PestRoutes middleware's event stream (crate::stream)
-// It talks to the worker on one port (PORT_LINK), which it opens when it starts and again
-// whenever it has something to say or the worker asks for it.
+// It talks to the worker on its runtime port (PORT_LINK), which it opens when it starts and
+// again whenever it has something to say or the worker attaches. The worker talks to it on
+// a MessageChannel the worker hands over ('attach', see worker-link.js).
 import './messages.js';
 import init, { RecentTexts } from './wasm/cti_core.js';
 import { createConnectorLink } from './connector-link.js';
 import { createPestRoutesStream } from './pestroutes-stream.js';
+
+/** The worker's channel, while the module below still loads. @type {MessagePort[]} */
+const early = [];
+/** @param {MessageEvent} ev */
+let onAttach = (ev) => { if (ev.ports[0]) early.push(ev.ports[0]); };
+// Listening before the first await: a worker's 'attach' may come before the module is ready.
+navigator.serviceWorker.addEventListener('message', (ev) => onAttach(ev));
+navigator.serviceWorker.startMessages();
 
 await init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') });
 
@@ -85,11 +94,21 @@ function onWorker(m) {
   }
 }
 
-// The worker asks a running document to connect (after the worker itself restarted).
-chrome.runtime.onMessage.addListener((raw, sender) => {
-  if (sender.id !== chrome.runtime.id || sender.tab) return undefined;
-  if (raw && raw.kind === 'attach' && !port) connect();
-  return undefined;
-});
+// Only our own service worker can post to this document's navigator.serviceWorker.
+onAttach = (ev) => {
+  const m = M.parseToOffscreen(ev.data);
+  if (m?.kind === 'attach' && ev.ports[0]) listen(ev.ports[0]);
+};
+/** @param {MessagePort} channel */
+function listen(channel) {
+  // Every channel a worker gave stays heard: a message sent on an older one just before
+  // a newer one came is still the worker's, and in order on its own channel.
+  channel.onmessage = (ev) => {
+    const m = M.parseToOffscreen(ev.data);
+    if (m) onWorker(m);
+  };
+  if (!port) connect();
+}
+early.splice(0).forEach(listen);
 
 connect();

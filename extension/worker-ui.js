@@ -26,7 +26,6 @@ chrome.runtime.onMessage.addListener((raw, sender, reply) => {
   if (sender.id !== chrome.runtime.id || !String(sender.url).startsWith(chrome.runtime.getURL(''))) {
     return undefined;
   }
-  if (!raw || typeof raw !== 'object' || raw.kind === 'attach') return undefined; // not for us
   const m = M.parseUi(raw);
   if (!m) return undefined;
   withCore((c) => {

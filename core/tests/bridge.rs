@@ -4,7 +4,8 @@ use cti_core::bridge::pace::{COMMAND_SPACING_MS, DUPLICATE_WINDOW_MS};
 use cti_core::bridge::status::Level;
 use cti_core::bridge::trust::Verdict;
 use cti_core::bridge::{
-    Accepted, Bridge, DialMethod, Effect, Foreign, Identity, LinkReport, Settings, DIAL_CONFIRM_MS, MAX_FRAME_BYTES,
+    Accepted, Bridge, DialMethod, Effect, Foreign, Identity, LinkReport, Settings, SnapshotError, DIAL_CONFIRM_MS,
+    MAX_FRAME_BYTES,
 };
 use cti_core::connector::Command;
 use cti_core::testkit::{delete, frame18, leg, update};
@@ -85,13 +86,27 @@ fn a_repeated_frame_after_a_worker_restart_changes_nothing() {
     assert_eq!(b.handle_frame(1, PBX, "page", 2, 10, &f), Accepted::Yes);
     drain(&mut b);
     // The worker stops; a new one restores the snapshot; the page sends the frame again.
-    let snap = serde_json::to_string(&b).unwrap();
-    let mut b2: Bridge = serde_json::from_str(&snap).unwrap();
-    b2.set_settings(Settings::default());
+    let mut b2 = Bridge::restore(&b.snapshot(), Settings::default()).unwrap();
     assert_eq!(b2.handle_frame(1, PBX, "page", 2, 10, &f), Accepted::Repeat);
     assert!(sent(&drain(&mut b2)).is_empty());
     assert_eq!(b2.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![update(28, CONNECTED)])), Accepted::Yes);
     assert_eq!(sent(&drain(&mut b2)), ["7 connected"]);
+}
+
+#[test]
+fn a_snapshot_of_another_layout_or_damaged_is_refused() {
+    let mut b = ready();
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]));
+    let snap = b.snapshot();
+    assert!(snap.len() < 1024, "compact: {} bytes for one call", snap.len());
+    assert_eq!(Bridge::restore(&snap, Settings::default()).unwrap().snapshot(), snap);
+    // The JSON of an earlier version, another format byte, cut short, or a byte more.
+    assert_eq!(Bridge::restore(b"{\"tabs\":{}}", Settings::default()).err(), Some(SnapshotError::Format));
+    assert_eq!(Bridge::restore(&[], Settings::default()).err(), Some(SnapshotError::Format));
+    assert_eq!(Bridge::restore(&snap[..snap.len() / 2], Settings::default()).err(), Some(SnapshotError::Damaged));
+    let mut longer = snap.clone();
+    longer.push(0);
+    assert_eq!(Bridge::restore(&longer, Settings::default()).err(), Some(SnapshotError::Damaged));
 }
 
 #[test]

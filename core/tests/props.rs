@@ -286,8 +286,10 @@ fn nothing_panics_and_every_queue_stays_bounded() {
             w.feed(i);
         }
         // The state survives a worker restart: serialised and read back, still bounded.
-        let restored: Bridge = serde_json::from_str(&serde_json::to_string(&w.bridge).unwrap()).unwrap();
+        let snap = w.bridge.snapshot();
+        let restored = Bridge::restore(&snap, w.bridge.settings().clone()).unwrap();
         check_bridge(restored.sizes());
+        assert_eq!(restored.snapshot(), snap, "a restored state stores the same");
         Ok(())
     });
     if let Err(e) = result {

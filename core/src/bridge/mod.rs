@@ -292,6 +292,27 @@ pub struct Sizes {
     pub effects: usize,
 }
 
+/// The first byte of a snapshot; a snapshot of another layout is refused, not misread.
+const SNAPSHOT_FORMAT: u8 = 1;
+
+/// Why a snapshot could not be restored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// Not a snapshot of this version.
+    Format,
+    /// Cut short or altered.
+    Damaged,
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SnapshotError::Format => "not a snapshot of this version",
+            SnapshotError::Damaged => "the snapshot is damaged",
+        })
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Bridge {
     #[serde(skip)]
@@ -350,6 +371,30 @@ impl Bridge {
         let mut b = Bridge { outbox: Outbox::new(OUTBOX_MAX), ..Default::default() };
         b.set_settings(settings);
         b
+    }
+
+    // ---- persistence -----------------------------------------------------------------
+
+    /// What a restarted worker needs to carry on (tabs and their calls, the outbox, trust,
+    /// commands in flight), in postcard's compact binary form behind a format byte.
+    /// Settings, a diagnostics recording and undelivered effects are not part of it.
+    pub fn snapshot(&self) -> Vec<u8> {
+        // Every field serialises (no maps with non-string keys, no unsized sequences), and
+        // a Vec takes any length: this cannot fail.
+        postcard::to_extend(self, vec![SNAPSHOT_FORMAT]).expect("the bridge always serialises")
+    }
+
+    /// Rebuilds the state from `snapshot()` with the settings in force now.
+    pub fn restore(bytes: &[u8], settings: Settings) -> Result<Bridge, SnapshotError> {
+        let Some((&SNAPSHOT_FORMAT, body)) = bytes.split_first() else {
+            return Err(SnapshotError::Format);
+        };
+        let (mut b, rest): (Bridge, _) = postcard::take_from_bytes(body).map_err(|_| SnapshotError::Damaged)?;
+        if !rest.is_empty() {
+            return Err(SnapshotError::Damaged);
+        }
+        b.set_settings(settings);
+        Ok(b)
     }
 
     // ---- getters -------------------------------------------------------------------

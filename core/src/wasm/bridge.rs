@@ -1,6 +1,8 @@
 //! wasm-bindgen surface of the service worker's state machine (`crate::bridge`).
 //! Translation only: numbers and strings in, plain JS objects out.
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -77,14 +79,15 @@ impl Bridge {
 
     /// Rebuilds the state from `snapshot()` (the worker restarted); throws on a bad one.
     pub fn restore(snapshot: &str, settings_obj: JsValue) -> Result<Bridge, JsError> {
-        let mut inner: bridge::Bridge =
-            serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("bad snapshot: {e}")))?;
-        inner.set_settings(settings(settings_obj));
-        Ok(Bridge { inner })
+        let bytes = BASE64.decode(snapshot).map_err(|_| JsError::new("bad snapshot: not base64"))?;
+        bridge::Bridge::restore(&bytes, settings(settings_obj))
+            .map(|inner| Bridge { inner })
+            .map_err(|e| JsError::new(&format!("bad snapshot: {e}")))
     }
 
+    /// The state to keep in `storage.session` (a string: storage holds JSON values).
     pub fn snapshot(&self) -> String {
-        serde_json::to_string(&self.inner).unwrap_or_default()
+        BASE64.encode(self.inner.snapshot())
     }
 
     #[wasm_bindgen(js_name = setSettings)]
