@@ -47,7 +47,7 @@ export function currentSettings() {
 /** The subset of settings the core acts on (no secret). @param {Record<string, any>} v */
 function coreSettings(v) {
   const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins',
-    'clickToDial', 'pestroutesUrl'];
+    'clickToDial', 'pestroutesUrl', 'serverAddress'];
   return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
 }
 
@@ -56,7 +56,10 @@ function coreSettings(v) {
 // worker that Chrome restarted uses the copy kept in storage.session, so a frame or a
 // screen-pop that wakes it never waits for the policy store.
 const freshManaged = () => Settings.loadManaged().then((m) => chrome.storage.session.set({ managedCopy: m }).then(() => m));
-let managed = chrome.storage.session.get('managedCopy').then(({ managedCopy }) =>
+// One read for the saved state and the policy copy: after a worker stop the first frame
+// waits for it.
+const saved = chrome.storage.session.get(['bridge', 'managedCopy']);
+let managed = saved.then(({ managedCopy }) =>
   managedCopy && typeof managedCopy === 'object' ? /** @type {Record<string, any>} */ (managedCopy) : freshManaged());
 
 /** The settings in force now (local re-read, policy from the cache). */
@@ -69,7 +72,7 @@ async function load() {
   const wasm = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') });
   // Every read at once: after a worker stop the first frame waits for all of them.
   const [stored, local, policy] = await Promise.all([
-    chrome.storage.session.get('bridge'),
+    saved,
     chrome.storage.local.get(null),
     managed,
     wasm,

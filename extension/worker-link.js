@@ -87,12 +87,13 @@ async function linkSettings() {
     resolve({
       kind: 'config',
       link: { ...link, lastGoodPort: Number(lastGoodPort) || 0 },
-      stream: { serverAddress: s.serverAddress, sharedSecret: s.sharedSecret, agent: link.extension },
+      stream: { serverAddress: c.streamAddress(), sharedSecret: s.sharedSecret, agent: link.extension },
     });
   }));
 }
 
-function pushConfig() {
+/** Sends the link's and the stream's configuration to the offscreen document. */
+export function pushConfig() {
   linkSettings().then(toOffscreen);
 }
 

@@ -47,10 +47,13 @@ chrome.runtime.onConnect.addListener((port) => {
 function onPage(c, tab, origin, port, m) {
   let seq = -1;
   switch (m.kind) {
-    case 'frames':
-      for (const f of m.frames) c.handleFrame(tab, origin, m.pageId, f.seq, f.ts, f.bytes);
+    case 'frames': {
+      // The page's strings cross once per message; each frame then only its bytes.
+      const page = c.page(tab, origin, m.pageId);
+      for (const f of m.frames) c.handleFrame(page, f.seq, f.ts, f.bytes);
       seq = m.frames.length ? m.frames[m.frames.length - 1].seq : -1;
       break;
+    }
     case 'login':
       c.handleLogin(tab, origin, m.pageId, m.seq, m.identity, Date.now());
       seq = m.seq;

@@ -49,9 +49,15 @@ chrome.runtime.onMessage.addListener((raw, sender, reply) => {
   return true; // the reply may follow once the core is loaded
 });
 
+// The popup reads the status on first paint; the badge is set only when it changed (most
+// frames change the calls list, not the badge: three calls to the browser saved per frame).
+let shownBadge = '';
 onStatus((status) => {
   chrome.storage.session.set({ status });
   const b = status.badge;
+  const badge = JSON.stringify(b);
+  if (badge === shownBadge) return;
+  shownBadge = badge;
   chrome.action.setBadgeText({ text: b.text });
   chrome.action.setBadgeBackgroundColor({ color: b.color });
   chrome.action.setTitle({ title: chrome.i18n.getMessage(b.title.key, b.title.args) || chrome.runtime.getManifest().name });

@@ -403,3 +403,24 @@ fn a_screen_pop_result_is_shortened_and_its_number_masked() {
     assert_eq!(pop.term, "+15*******67");
     assert_eq!(pop.outcome.args[0].chars().count(), cti_core::bridge::MAX_POP_TEXT);
 }
+
+#[test]
+fn the_stream_reaches_the_middleware_only_once_access_is_known_to_be_there() {
+    let mut b = Bridge::new(Settings::default());
+    let mw = |a: &str| Settings { server_address: a.into(), ..Settings::default() };
+    b.set_settings(mw("http://mw.example:8080"));
+    assert_eq!(b.stream_address(), "", "not checked yet: no fetch");
+    b.set_missing_hosts(vec!["http://mw.example:8080/*".into()]);
+    assert_eq!(b.stream_address(), "", "no access: no fetch");
+    b.set_missing_hosts(vec![]);
+    assert_eq!(b.stream_address(), "http://mw.example:8080");
+    // Another address must be checked again; other settings keep the check.
+    b.set_settings(mw("http://other.example:8080"));
+    assert_eq!(b.stream_address(), "");
+    b.set_missing_hosts(vec![]);
+    b.set_settings(Settings { extension_number: "101".into(), ..mw("http://other.example:8080") });
+    assert_eq!(b.stream_address(), "http://other.example:8080");
+    // Access missing only for the PestRoutes page does not hold the stream back.
+    b.set_missing_hosts(vec!["https://crm.example.com/*".into()]);
+    assert_eq!(b.stream_address(), "http://other.example:8080");
+}

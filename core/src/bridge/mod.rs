@@ -140,6 +140,9 @@ pub struct Settings {
     pub click_to_dial: bool,
     /// The office's PestRoutes address: its origin may ask to dial too.
     pub pestroutes_url: String,
+    /// The PestRoutes middleware (`host:port` or a URL): the stream is opened only once
+    /// the extension may reach it (`stream_address`).
+    pub server_address: String,
 }
 
 impl Default for Settings {
@@ -153,6 +156,7 @@ impl Default for Settings {
             webclient_origins: Vec::new(),
             click_to_dial: true,
             pestroutes_url: String::new(),
+            server_address: String::new(),
         }
     }
 }
@@ -328,6 +332,9 @@ pub struct Bridge {
     stream: StreamReport,
     #[serde(skip)]
     missing_hosts: Vec<String>,
+    /// Whether `missing_hosts` was checked for the addresses in force now.
+    #[serde(skip)]
+    access_checked: bool,
     last_pop_failed: Option<Text>,
     pops: VecDeque<PopView>,
     notes: VecDeque<Note>,
@@ -483,6 +490,11 @@ impl Bridge {
     // ---- settings --------------------------------------------------------------------
 
     pub fn set_settings(&mut self, settings: Settings) {
+        if settings.server_address != self.settings.server_address
+            || settings.pestroutes_url != self.settings.pestroutes_url
+        {
+            self.access_checked = false;
+        }
         self.prefixes = pace::clean_prefixes(&settings.dial_blocked_prefixes);
         self.trust.set_configured(&settings.webclient_origins);
         self.settings = settings;
@@ -520,11 +532,24 @@ impl Bridge {
     }
 
     /// Host patterns PestRoutes needs but Chrome has not granted (the shell checks).
+    /// The host access the shell found missing for the addresses in force now.
     pub fn set_missing_hosts(&mut self, missing: Vec<String>) {
+        self.access_checked = true;
         if missing != self.missing_hosts {
             self.missing_hosts = missing;
             self.status_dirty = true;
         }
+    }
+
+    /// The middleware address the stream may use now: empty until host access has been
+    /// checked, and while the extension may not reach it (a fetch would go out anyway and
+    /// only its answer be withheld).
+    pub fn stream_address(&self) -> &str {
+        let needed = host_patterns(&self.settings.server_address, "");
+        if !self.access_checked || needed.iter().any(|p| self.missing_hosts.contains(p)) {
+            return "";
+        }
+        &self.settings.server_address
     }
 
     // ---- pages -------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use std::rc::Rc;
+
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -68,20 +70,36 @@ enum CommandView {
 #[wasm_bindgen]
 pub struct Bridge {
     inner: bridge::Bridge,
+    /// Pages named by `page()`, one per tab: a frame then crosses with a number instead
+    /// of two strings to encode and copy.
+    pages: Vec<Page>,
+    next_page: u32,
 }
+
+/// A WebClient page: its tab, its origin as Chrome reported it, its page id.
+struct Page {
+    handle: u32,
+    tab: u32,
+    origin: Rc<str>,
+    id: Rc<str>,
+}
+
+/// More pages than tabs a worker tracks (`bridge::MAX_TABS`) is not a WebClient: the
+/// oldest is forgotten (its handle is refused; its tab gets a new one on its next message).
+const MAX_PAGES: usize = 64;
 
 #[wasm_bindgen]
 impl Bridge {
     #[wasm_bindgen(constructor)]
     pub fn new(settings_obj: JsValue) -> Bridge {
-        Bridge { inner: bridge::Bridge::new(settings(settings_obj)) }
+        Bridge { inner: bridge::Bridge::new(settings(settings_obj)), pages: Vec::new(), next_page: 1 }
     }
 
     /// Rebuilds the state from `snapshot()` (the worker restarted); throws on a bad one.
     pub fn restore(snapshot: &str, settings_obj: JsValue) -> Result<Bridge, JsError> {
         let bytes = BASE64.decode(snapshot).map_err(|_| JsError::new("bad snapshot: not base64"))?;
         bridge::Bridge::restore(&bytes, settings(settings_obj))
-            .map(|inner| Bridge { inner })
+            .map(|inner| Bridge { inner, pages: Vec::new(), next_page: 1 })
             .map_err(|e| JsError::new(&format!("bad snapshot: {e}")))
     }
 
@@ -103,6 +121,12 @@ impl Bridge {
     #[wasm_bindgen(js_name = forgetPinned)]
     pub fn forget_pinned(&mut self, now: f64) {
         self.inner.forget_pinned(ms(now));
+    }
+
+    /// The middleware address the stream may use now ("" while access is unchecked or missing).
+    #[wasm_bindgen(js_name = streamAddress)]
+    pub fn stream_address(&self) -> String {
+        self.inner.stream_address().to_owned()
     }
 
     #[wasm_bindgen(js_name = setMissingHosts)]
@@ -133,10 +157,33 @@ impl Bridge {
         accepted(self.inner.handle_socket_closed(tab, origin, page_id, ms(seq), ms(now)))
     }
 
-    /// 0 accepted, 1 repeat, 2 refused. `hasEffects()` tells whether anything follows.
+    /// The handle for frames from this page (`handleFrame`), never 0. It stays valid until
+    /// the tab closes or names another page; an old handle is refused, never reused.
+    pub fn page(&mut self, tab: u32, origin: &str, page_id: &str) -> u32 {
+        let same = |p: &Page| p.tab == tab && *p.origin == *origin && *p.id == *page_id;
+        if let Some(p) = self.pages.iter().find(|p| same(p)) {
+            return p.handle;
+        }
+        self.pages.retain(|p| p.tab != tab);
+        if self.pages.len() >= MAX_PAGES {
+            self.pages.remove(0);
+        }
+        let handle = self.next_page;
+        self.next_page = self.next_page.checked_add(1).unwrap_or(1);
+        self.pages.push(Page { handle, tab, origin: origin.into(), id: page_id.into() });
+        handle
+    }
+
+    /// A frame from the page `page()` named. 0 accepted, 1 repeat, 2 refused (also for a
+    /// handle that is not current). Nothing crosses back: `hasEffects()` tells whether
+    /// anything follows.
     #[wasm_bindgen(js_name = handleFrame)]
-    pub fn handle_frame(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, ts: f64, bytes: &[u8]) -> u8 {
-        accepted(self.inner.handle_frame(tab, origin, page_id, ms(seq), ms(ts), bytes))
+    pub fn handle_frame(&mut self, page: u32, seq: f64, ts: f64, bytes: &[u8]) -> u8 {
+        let Some(p) = self.pages.iter().find(|p| p.handle == page) else {
+            return accepted(Accepted::Refused);
+        };
+        let (tab, origin, id) = (p.tab, Rc::clone(&p.origin), Rc::clone(&p.id));
+        accepted(self.inner.handle_frame(tab, &origin, &id, ms(seq), ms(ts), bytes))
     }
 
     #[wasm_bindgen(js_name = handleOversizedFrame)]
@@ -146,6 +193,7 @@ impl Bridge {
 
     #[wasm_bindgen(js_name = handleTabClosed)]
     pub fn handle_tab_closed(&mut self, tab: u32, now: f64) {
+        self.pages.retain(|p| p.tab != tab);
         self.inner.handle_tab_closed(tab, ms(now));
     }
 

@@ -52,9 +52,10 @@ fn ready_bridge() -> Bridge {
 #[wasm_bindgen_test]
 fn a_call_through_the_wasm_bridge() {
     let mut b = ready_bridge();
-    assert_eq!(b.handle_frame(9, PBX, "page", 2.0, 5.0, &other_frame(227, 500)), 0);
+    let page = b.page(9, PBX, "page");
+    assert_eq!(b.handle_frame(page, 2.0, 5.0, &other_frame(227, 500)), 0);
     assert!(!b.has_effects(), "a frame that changes nothing returns nothing");
-    b.handle_frame(9, PBX, "page", 3.0, 1_700_000_000_000.0, &frame18(vec![leg(2, 28, 7, 1, true, "+49891111111")]));
+    b.handle_frame(page, 3.0, 1_700_000_000_000.0, &frame18(vec![leg(2, 28, 7, 1, true, "+49891111111")]));
     let fx = effects(&mut b);
     let ev = sent(&fx);
     assert_eq!(ev.len(), 1);
@@ -76,34 +77,45 @@ fn a_call_through_the_wasm_bridge() {
 fn malformed_frames_and_strangers_change_nothing() {
     let mut b = ready_bridge();
     let f = frame18(vec![leg(2, 28, 7, 1, true, "1")]);
+    let page = b.page(9, PBX, "page");
     let mut seq = 2.0;
     for cut in 1..f.len() {
-        b.handle_frame(9, PBX, "page", seq, 1.0, &f[..cut]);
+        b.handle_frame(page, seq, 1.0, &f[..cut]);
         seq += 1.0;
         assert!(sent(&effects(&mut b)).is_empty());
     }
-    assert_eq!(b.handle_frame(3, "https://evil.example", "x", 1.0, 1.0, &f), 2);
+    let evil = b.page(3, "https://evil.example", "x");
+    assert_eq!(b.handle_frame(evil, 1.0, 1.0, &f), 2);
+    assert_eq!(b.handle_frame(0, 1.0, 1.0, &f), 2, "no page has handle 0");
     assert!(sent(&effects(&mut b)).is_empty());
     assert_eq!(b.page_verdict("https://evil.example", 1.0), "untrusted");
-    b.handle_frame(9, PBX, "page", seq, 2.0, &f);
+    // The same page keeps its handle; a new page in the tab gets a new one, the old is refused.
+    assert_eq!(b.page(9, PBX, "page"), page);
+    let reloaded = b.page(9, PBX, "reloaded");
+    assert_ne!(reloaded, page);
+    assert_eq!(b.handle_frame(page, seq, 2.0, &f), 2, "an old handle is not reused");
+    let page = b.page(9, PBX, "page");
+    b.handle_frame(page, seq, 2.0, &f);
     assert_eq!(sent(&effects(&mut b)).len(), 1);
 }
 
 #[wasm_bindgen_test]
 fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
     let mut b = ready_bridge();
-    b.handle_frame(9, PBX, "page", 2.0, 1.0, &frame18(vec![leg(2, 28, 7, 1, true, "1")]));
+    let page = b.page(9, PBX, "page");
+    b.handle_frame(page, 2.0, 1.0, &frame18(vec![leg(2, 28, 7, 1, true, "1")]));
     let dial = obj(&[("kind", "dial".into()), ("number", "+49 89 1234567".into())]);
     b.handle_command(dial, 2.0).unwrap();
     let fx = effects(&mut b);
     let frame = fx.iter().find(|(k, _)| k == "frameToTab").expect("a RequestMakeCall frame").1.clone();
     assert!(get(&frame, "frame").dyn_into::<Uint8Array>().unwrap().length() > 0, "bytes cross as bytes");
     let mut restored = Bridge::restore(&b.snapshot(), settings()).unwrap();
-    assert_eq!(restored.handle_frame(9, PBX, "page", 2.0, 1.0, &[]), 1, "a repeat after a restart");
-    restored.handle_frame(9, PBX, "page", 3.0, 3.0, &frame18(vec![update(28, 3)]));
+    let page = restored.page(9, PBX, "page");
+    assert_eq!(restored.handle_frame(page, 2.0, 1.0, &[]), 1, "a repeat after a restart");
+    restored.handle_frame(page, 3.0, 3.0, &frame18(vec![update(28, 3)]));
     assert_eq!(sent(&effects(&mut restored))[0]["call"]["state"], "connected");
     // The pending dial survived and is confirmed by the new outbound call: no fallback.
-    restored.handle_frame(9, PBX, "page", 4.0, 4.0, &frame18(vec![leg(2, 40, 8, 2, false, "0891234567")]));
+    restored.handle_frame(page, 4.0, 4.0, &frame18(vec![leg(2, 40, 8, 2, false, "0891234567")]));
     effects(&mut restored);
     restored.handle_timeout(10_000.0);
     assert!(!effects(&mut restored).iter().any(|(k, _)| k == "telDial"));
