@@ -424,3 +424,15 @@ fn the_stream_reaches_the_middleware_only_once_access_is_known_to_be_there() {
     b.set_missing_hosts(vec!["https://crm.example.com/*".into()]);
     assert_eq!(b.stream_address(), "http://other.example:8080");
 }
+
+#[test]
+fn another_pestroutes_address_does_not_close_the_stream_for_a_check() {
+    let mut b = Bridge::new(Settings { server_address: "127.0.0.1:8080".into(), ..Settings::default() });
+    b.set_missing_hosts(vec![]);
+    b.set_settings(Settings {
+        server_address: "127.0.0.1:8080".into(),
+        pestroutes_url: "https://crm.example.com/".into(),
+        ..Settings::default()
+    });
+    assert_eq!(b.stream_address(), "127.0.0.1:8080");
+}

@@ -332,7 +332,7 @@ pub struct Bridge {
     stream: StreamReport,
     #[serde(skip)]
     missing_hosts: Vec<String>,
-    /// Whether `missing_hosts` was checked for the addresses in force now.
+    /// Whether `missing_hosts` was checked for the middleware address in force now.
     #[serde(skip)]
     access_checked: bool,
     last_pop_failed: Option<Text>,
@@ -490,9 +490,8 @@ impl Bridge {
     // ---- settings --------------------------------------------------------------------
 
     pub fn set_settings(&mut self, settings: Settings) {
-        if settings.server_address != self.settings.server_address
-            || settings.pestroutes_url != self.settings.pestroutes_url
-        {
+        // Only the middleware's address decides the stream (`stream_address`).
+        if settings.server_address != self.settings.server_address {
             self.access_checked = false;
         }
         self.prefixes = pace::clean_prefixes(&settings.dial_blocked_prefixes);
