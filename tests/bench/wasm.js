@@ -89,7 +89,7 @@ async function wasmBench({ frames: n, runs }) {
   const m = await loadCore();
   const frames = mix(n);
   const bytes = frames.reduce((a, f) => a + f.length, 0);
-  console.log(`d. Bridge.handleFrame in Node ${process.version}: dist/wasm/cti_core.js (web glue, initSync) + dist/wasm/cti_core_bg.wasm`);
+  console.log(`d. Bridge.handleFrame in Node ${process.version}: dist/wasm/cti_core.js (web glue, initSync) + dist/wasm/cti_core_bg.wasm; the page named once with Bridge.page() (worker-pages.js: once per message), then handleFrame(page, seq, ts, bytes) per frame`);
   console.log(`d. mix of core/src/bin/bench.rs built in JS (tests/lib/proto.js): ${n} frames, ${(bytes / 1e6).toFixed(1)} MB, 85% MessageId 227, 10% other, 5% MessageId 201; one warm-up pass of 100,000 frames, then best of ${runs} runs, a fresh Bridge each`);
   /** @type {Record<string, {best: number, events: number}>} */
   const out = {};
