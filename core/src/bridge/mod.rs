@@ -530,8 +530,8 @@ impl Bridge {
         }
     }
 
-    /// Host patterns PestRoutes needs but Chrome has not granted (the shell checks).
-    /// The host access the shell found missing for the addresses in force now.
+    /// Host patterns PestRoutes needs but Chrome has not granted, as the shell found them
+    /// for the addresses in force now.
     pub fn set_missing_hosts(&mut self, missing: Vec<String>) {
         self.access_checked = true;
         if missing != self.missing_hosts {
