@@ -93,7 +93,7 @@ async function linkSettings() {
 }
 
 /** Sends the link's and the stream's configuration to the offscreen document. */
-export function pushConfig() {
+function pushConfig() {
   linkSettings().then(toOffscreen);
 }
 

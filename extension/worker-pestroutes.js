@@ -2,7 +2,7 @@
 // one after another (a slow PestRoutes tab never delays a CALL_EVENT), the host access
 // the settings need is checked, and click-to-dial from PestRoutes pages is taken in.
 import { currentSettings, log, onSettings, ready, withCore } from './worker-core.js';
-import { onOffscreen, pushConfig } from './worker-link.js';
+import { onOffscreen } from './worker-link.js';
 import { openCustomer } from './screenpop.js';
 import { hostPatterns, screenPopPlan } from './wasm/cti_core.js';
 
@@ -35,8 +35,9 @@ async function checkAccess() {
   for (const origin of needed) {
     if (!(await chrome.permissions.contains({ origins: [origin] }).catch(() => false))) missing.push(origin);
   }
+  // The core asks for a new configuration (linkConfig) when the stream may now reach the
+  // middleware, or no longer.
   withCore((c) => c.setMissingHosts(missing));
-  pushConfig(); // the stream may (or may no longer) reach the middleware
 }
 onSettings(checkAccess);
 chrome.permissions.onAdded.addListener(checkAccess);

@@ -412,8 +412,13 @@ fn the_stream_reaches_the_middleware_only_once_access_is_known_to_be_there() {
     assert_eq!(b.stream_address(), "", "not checked yet: no fetch");
     b.set_missing_hosts(vec!["http://mw.example:8080/*".into()]);
     assert_eq!(b.stream_address(), "", "no access: no fetch");
+    drain(&mut b);
     b.set_missing_hosts(vec![]);
     assert_eq!(b.stream_address(), "http://mw.example:8080");
+    let fx = drain(&mut b);
+    assert!(fx.iter().any(|e| matches!(e, Effect::LinkConfig(_))), "the shell is asked to configure again");
+    b.set_missing_hosts(vec![]);
+    assert!(!drain(&mut b).iter().any(|e| matches!(e, Effect::LinkConfig(_))), "nothing changed: no new configuration");
     // Another address must be checked again; other settings keep the check.
     b.set_settings(mw("http://other.example:8080"));
     assert_eq!(b.stream_address(), "");

@@ -250,7 +250,8 @@ pub enum Effect {
         number: String,
         delay_ms: u32,
     },
-    /// The connector link's configuration changed.
+    /// What the offscreen document is configured with changed: the connector link's
+    /// configuration, or the middleware address the stream may use (`stream_address`).
     LinkConfig(LinkConfig),
     /// The pinned WebClient origin changed (keep it across browser restarts).
     Pin(Option<String>),
@@ -533,10 +534,14 @@ impl Bridge {
     /// Host patterns PestRoutes needs but Chrome has not granted, as the shell found them
     /// for the addresses in force now.
     pub fn set_missing_hosts(&mut self, missing: Vec<String>) {
+        let before = self.stream_address().to_owned();
         self.access_checked = true;
         if missing != self.missing_hosts {
             self.missing_hosts = missing;
             self.status_dirty = true;
+        }
+        if self.stream_address() != before {
+            self.effects.push_back(Effect::LinkConfig(self.compute_link_config()));
         }
     }
 
