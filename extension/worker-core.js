@@ -44,11 +44,12 @@ export function currentSettings() {
   return settings;
 }
 
-/** The subset of settings the core acts on (no secret). @param {Record<string, any>} v */
+/** The subset of settings the core acts on (no secret), as the JSON text the core reads.
+ * @param {Record<string, any>} v */
 function coreSettings(v) {
   const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins',
     'clickToDial', 'pestroutesUrl', 'serverAddress'];
-  return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+  return JSON.stringify(Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]])));
 }
 
 // Policy values are read once and then followed through storage.onChanged: the first read

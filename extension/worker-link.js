@@ -136,13 +136,13 @@ function onMessage(m) {
       break;
     case 'ready': withCore((c) => c.handleLinkReady(m.generation)); break;
     case 'down': withCore((c) => c.handleLinkDown(m.generation)); break;
-    case 'linkStatus': withCore((c) => c.handleLinkReport(m.status, Date.now())); break;
-    case 'streamStatus': withCore((c) => c.handleStreamReport(m.status)); break;
+    case 'linkStatus': withCore((c) => c.handleLinkReport(JSON.stringify(m.status), Date.now())); break;
+    case 'streamStatus': withCore((c) => c.handleStreamReport(JSON.stringify(m.status))); break;
     case 'rememberPort': chrome.storage.local.set({ lastGoodPort: m.port }); break;
     case 'command':
       withCore((c) => {
         try {
-          c.handleCommand(m.command, Date.now());
+          c.handleCommand(JSON.stringify(m.command), Date.now());
         } catch (e) {
           log('command refused:', /** @type {Error} */ (e).message);
         }

@@ -55,7 +55,7 @@ function onPage(c, tab, origin, port, m) {
       break;
     }
     case 'login':
-      c.handleLogin(tab, origin, m.pageId, m.seq, m.identity, Date.now());
+      c.handleLogin(tab, origin, m.pageId, m.seq, JSON.stringify(m.identity), Date.now());
       seq = m.seq;
       break;
     case 'closed':

@@ -8,15 +8,22 @@ use std::rc::Rc;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::{ms, to_js};
+use super::{from_json, ms, to_js};
 use crate::bridge::status::Text;
 use crate::bridge::trust::Verdict;
 use crate::bridge::{self, Accepted, Effect, Identity, LinkReport, Settings, StreamReport};
 use crate::connector::Command;
 
-fn settings(v: JsValue) -> Settings {
-    serde_wasm_bindgen::from_value(v).unwrap_or_else(|e| {
-        web_sys::console::warn_1(&format!("[3CX Bridge] settings of the wrong shape, defaults apply: {e}").into());
+/// Settings come from the extension's own stores (already combined and checked).
+const SETTINGS_MAX: usize = 1 << 20;
+/// A login's identity comes from a WebClient page: a few short strings.
+const IDENTITY_MAX: usize = 4096;
+/// A report from the offscreen document: a state and a port or two.
+const REPORT_MAX: usize = 4096;
+
+fn settings(json: &str) -> Settings {
+    from_json(json, SETTINGS_MAX).unwrap_or_else(|| {
+        web_sys::console::warn_1(&"[3CX Bridge] settings of the wrong shape, defaults apply".into());
         Settings::default()
     })
 }
@@ -54,16 +61,14 @@ enum EffectView<'a> {
     },
 }
 
+/// `{kind:'dial', number}` or `{kind:'drop', callId?}`. A plain struct rather than a
+/// tagged enum: serde reads tagged enums through a buffering layer of its own.
 #[derive(serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-enum CommandView {
-    Dial {
-        number: String,
-    },
-    #[serde(rename_all = "camelCase")]
-    Drop {
-        call_id: Option<String>,
-    },
+#[serde(rename_all = "camelCase")]
+struct CommandView {
+    kind: String,
+    number: Option<String>,
+    call_id: Option<String>,
 }
 
 /// The service worker's state: WebClient tabs, trust, outbox, commands, status.
@@ -91,14 +96,14 @@ const MAX_PAGES: usize = 64;
 #[wasm_bindgen]
 impl Bridge {
     #[wasm_bindgen(constructor)]
-    pub fn new(settings_obj: JsValue) -> Bridge {
-        Bridge { inner: bridge::Bridge::new(settings(settings_obj)), pages: Vec::new(), next_page: 1 }
+    pub fn new(settings_json: &str) -> Bridge {
+        Bridge { inner: bridge::Bridge::new(settings(settings_json)), pages: Vec::new(), next_page: 1 }
     }
 
     /// Rebuilds the state from `snapshot()` (the worker restarted); throws on a bad one.
-    pub fn restore(snapshot: &str, settings_obj: JsValue) -> Result<Bridge, JsError> {
+    pub fn restore(snapshot: &str, settings_json: &str) -> Result<Bridge, JsError> {
         let bytes = BASE64.decode(snapshot).map_err(|_| JsError::new("bad snapshot: not base64"))?;
-        bridge::Bridge::restore(&bytes, settings(settings_obj))
+        bridge::Bridge::restore(&bytes, settings(settings_json))
             .map(|inner| Bridge { inner, pages: Vec::new(), next_page: 1 })
             .map_err(|e| JsError::new(&format!("bad snapshot: {e}")))
     }
@@ -109,8 +114,8 @@ impl Bridge {
     }
 
     #[wasm_bindgen(js_name = setSettings)]
-    pub fn set_settings(&mut self, settings_obj: JsValue) {
-        self.inner.set_settings(settings(settings_obj));
+    pub fn set_settings(&mut self, settings_json: &str) {
+        self.inner.set_settings(settings(settings_json));
     }
 
     #[wasm_bindgen(js_name = restorePin)]
@@ -147,8 +152,16 @@ impl Bridge {
 
     /// 0 accepted, 1 repeat, 2 refused.
     #[wasm_bindgen(js_name = handleLogin)]
-    pub fn handle_login(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, identity: JsValue, now: f64) -> u8 {
-        let identity: Identity = serde_wasm_bindgen::from_value(identity).unwrap_or_default();
+    pub fn handle_login(
+        &mut self,
+        tab: u32,
+        origin: &str,
+        page_id: &str,
+        seq: f64,
+        identity_json: &str,
+        now: f64,
+    ) -> u8 {
+        let identity: Identity = from_json(identity_json, IDENTITY_MAX).unwrap_or_default();
         accepted(self.inner.handle_login(tab, origin, page_id, ms(seq), &identity, ms(now)))
     }
 
@@ -213,30 +226,28 @@ impl Bridge {
     }
 
     #[wasm_bindgen(js_name = handleLinkReport)]
-    pub fn handle_link_report(&mut self, report: JsValue, now: f64) {
-        let report: LinkReport = serde_wasm_bindgen::from_value(report).unwrap_or_default();
+    pub fn handle_link_report(&mut self, report_json: &str, now: f64) {
+        let report: LinkReport = from_json(report_json, REPORT_MAX).unwrap_or_default();
         self.inner.handle_link_report(report, ms(now));
     }
 
     #[wasm_bindgen(js_name = handleStreamReport)]
-    pub fn handle_stream_report(&mut self, report: JsValue) {
-        let report: StreamReport = serde_wasm_bindgen::from_value(report).unwrap_or_default();
+    pub fn handle_stream_report(&mut self, report_json: &str) {
+        let report: StreamReport = from_json(report_json, REPORT_MAX).unwrap_or_default();
         self.inner.handle_stream_report(report);
     }
 
-    /// `{kind:'dial', number}` or `{kind:'drop', callId?}` from our connector; throws on
-    /// anything else.
+    /// `{kind:'dial', number}` or `{kind:'drop', callId?}` from our connector, as JSON
+    /// text; throws on anything else.
     #[wasm_bindgen(js_name = handleCommand)]
-    pub fn handle_command(&mut self, command: JsValue, now: f64) -> Result<(), JsError> {
-        let cmd: CommandView =
-            serde_wasm_bindgen::from_value(command).map_err(|e| JsError::new(&format!("bad command: {e}")))?;
-        self.inner.handle_command(
-            match cmd {
-                CommandView::Dial { number } => Command::Dial { number, sync_id: None },
-                CommandView::Drop { call_id } => Command::Drop { call_id },
-            },
-            ms(now),
-        );
+    pub fn handle_command(&mut self, command_json: &str, now: f64) -> Result<(), JsError> {
+        let cmd: CommandView = from_json(command_json, REPORT_MAX).ok_or_else(|| JsError::new("bad command"))?;
+        let command = match (cmd.kind.as_str(), cmd.number) {
+            ("dial", Some(number)) => Command::Dial { number, sync_id: None },
+            ("drop", _) => Command::Drop { call_id: cmd.call_id },
+            _ => return Err(JsError::new("bad command")),
+        };
+        self.inner.handle_command(command, ms(now));
         Ok(())
     }
 

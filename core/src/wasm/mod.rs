@@ -18,6 +18,18 @@ pub use bridge::Bridge;
 pub use session::ConnectorSession;
 pub use stream::PestRoutesStream;
 
+/// Structured inputs (settings, reports, a command, a login's identity) cross as JSON text
+/// and are read with serde_json, the one deserializer this module carries (the connector
+/// protocol needs it anyway). Reading JS values directly would compile a second
+/// deserializer, and a second copy of every input type's visitor, into the module. Text
+/// beyond `max` bytes is not read.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str, max: usize) -> Option<T> {
+    if text.len() > max {
+        return None;
+    }
+    serde_json::from_str(text).ok()
+}
+
 pub(crate) fn to_js<T: Serialize>(v: &T) -> JsValue {
     // Plain objects (not Maps) so the shell can read fields and hand them to chrome.* APIs.
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)

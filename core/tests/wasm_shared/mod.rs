@@ -3,7 +3,7 @@
 
 use cti_core::testkit::{frame18, leg, other_frame, update};
 use cti_core::wasm::{Bridge, ConnectorSession, PestRoutesStream, RecentTexts};
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -13,21 +13,9 @@ fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
 
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &(*k).into(), v).unwrap();
-    }
-    o.into()
-}
-
-fn settings() -> JsValue {
-    obj(&[("webclientOrigins", Array::of1(&PBX.into()).into()), ("dialMethod", "auto".into())])
-}
-
-fn identity() -> JsValue {
-    obj(&[("extension", "101".into()), ("domain", "pbx.example.com".into())])
-}
+// Structured inputs cross as JSON text (see `cti_core::wasm`).
+const SETTINGS: &str = r#"{"webclientOrigins":["https://pbx.example.com"],"dialMethod":"auto"}"#;
+const IDENTITY: &str = r#"{"extension":"101","domain":"pbx.example.com"}"#;
 
 /// The effects of one poll, as (kind, effect).
 fn effects(b: &mut Bridge) -> Vec<(String, JsValue)> {
@@ -42,8 +30,8 @@ fn sent(fx: &[(String, JsValue)]) -> Vec<serde_json::Value> {
 }
 
 fn ready_bridge() -> Bridge {
-    let mut b = Bridge::new(settings());
-    assert_eq!(b.handle_login(9, PBX, "page", 1.0, identity(), 1.0), 0);
+    let mut b = Bridge::new(SETTINGS);
+    assert_eq!(b.handle_login(9, PBX, "page", 1.0, IDENTITY, 1.0), 0);
     b.handle_link_ready(1.0);
     effects(&mut b);
     b
@@ -104,12 +92,11 @@ fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
     let mut b = ready_bridge();
     let page = b.page(9, PBX, "page");
     b.handle_frame(page, 2.0, 1.0, &frame18(vec![leg(2, 28, 7, 1, true, "1")]));
-    let dial = obj(&[("kind", "dial".into()), ("number", "+49 89 1234567".into())]);
-    b.handle_command(dial, 2.0).unwrap();
+    b.handle_command(r#"{"kind":"dial","number":"+49 89 1234567"}"#, 2.0).unwrap();
     let fx = effects(&mut b);
     let frame = fx.iter().find(|(k, _)| k == "frameToTab").expect("a RequestMakeCall frame").1.clone();
     assert!(get(&frame, "frame").dyn_into::<Uint8Array>().unwrap().length() > 0, "bytes cross as bytes");
-    let mut restored = Bridge::restore(&b.snapshot(), settings()).unwrap();
+    let mut restored = Bridge::restore(&b.snapshot(), SETTINGS).unwrap();
     let page = restored.page(9, PBX, "page");
     assert_eq!(restored.handle_frame(page, 2.0, 1.0, &[]), 1, "a repeat after a restart");
     restored.handle_frame(page, 3.0, 3.0, &frame18(vec![update(28, 3)]));
@@ -119,8 +106,10 @@ fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
     effects(&mut restored);
     restored.handle_timeout(10_000.0);
     assert!(!effects(&mut restored).iter().any(|(k, _)| k == "telDial"));
-    assert!(Bridge::restore("{", settings()).is_err());
-    assert!(b.handle_command(obj(&[("kind", "launch".into())]), 3.0).is_err());
+    assert!(Bridge::restore("{", SETTINGS).is_err());
+    assert!(b.handle_command(r#"{"kind":"launch"}"#, 3.0).is_err());
+    assert!(b.handle_command(r#"{"kind":"dial"}"#, 3.0).is_err(), "a dial without a number");
+    assert!(b.handle_command("[", 3.0).is_err());
 }
 
 #[wasm_bindgen_test]
