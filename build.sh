@@ -28,6 +28,14 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
 cp manifest.json dist/
 cp -r extension/. dist/
 
+# The service worker ships as one script. A stopped worker that Chrome starts for a frame
+# loads one file instead of a graph of twelve modules, which saves about 5 ms before the
+# first line runs (tests/bench, figure c). The sources stay one module per browser role;
+# the pages (popup, options, offscreen) still import the modules they share.
+node_modules/.bin/esbuild dist/worker.js --bundle --format=esm --log-level=warning \
+    --allow-overwrite --outfile=dist/worker.js
+rm dist/worker-*.js dist/screenpop.js
+
 opt_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
 log "wasm size: $opt_size bytes optimised (wasm-opt -Oz), $bindgen_size bytes before"
 log "extension ready to load unpacked: $(pwd)/dist"

@@ -42,8 +42,10 @@ ensure_wasm_bindgen() {
 # UI, TypeScript, ESLint).
 ensure_npm() {
     command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer"
+    # Installed means: every locked package at its version, except optional ones for another
+    # system or CPU, which npm leaves out (esbuild's binaries for other platforms).
     if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null &&
-       ! node -e 'const a=require("./package-lock.json").packages,b=require("./node_modules/.package-lock.json").packages;for(const k in a){if(k&&(!b[k]||b[k].version!==a[k].version))process.exit(1)}' 2>/dev/null; then
+       ! node -e 'const a=require("./package-lock.json").packages,b=require("./node_modules/.package-lock.json").packages;const other=(p)=>p.optional&&((p.os&&!p.os.includes(process.platform))||(p.cpu&&!p.cpu.includes(process.arch)));for(const k in a){if(k&&!(other(a[k])&&!b[k])&&(!b[k]||b[k].version!==a[k].version))process.exit(1)}' 2>/dev/null; then
         log "installing npm packages (npm ci)"
         npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed (see above)"
     fi

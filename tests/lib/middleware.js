@@ -111,7 +111,14 @@ class Middleware {
     const piece = 'A'.repeat(1000 * 1000);
     res.write(line('event: openCustomer') + 'data: ');
     for (let sent = 0; sent < this.hugeBytes && !res.destroyed; sent += piece.length) {
-      if (!res.write(piece)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      if (!res.write(piece)) {
+        // Whichever comes first; the other listener goes too (50 pieces would leave 50).
+        await new Promise((r) => {
+          const done = () => { res.off('drain', done); res.off('close', done); r(undefined); };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      }
       if (sent === piece.length * Math.floor(this.hugeBytes / piece.length / 2) && this.atHalf) await this.atHalf();
     }
     res.write(line('') + line(''));
