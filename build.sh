@@ -29,7 +29,7 @@ cp manifest.json dist/
 cp -r extension/. dist/
 
 # The service worker ships as one script. A stopped worker that Chrome starts for a frame
-# loads one file instead of a graph of twelve modules, which saves about 5 ms before the
+# loads one file instead of a graph of eleven modules, which saves about 5 ms before the
 # first line runs (tests/bench, figure c). The sources stay one module per browser role;
 # the pages (popup, options, offscreen) still import the modules they share.
 node_modules/.bin/esbuild dist/worker.js --bundle --format=esm --log-level=warning \

@@ -39,11 +39,15 @@
     const version = read('wc.version');
     const name = localStorage.getItem('yourname');
     const ext = p.username;
+    // The page's storage is the page's: each field is cut to what the worker accepts
+    // (the core blanks anything longer than it uses anyway).
+    /** @param {unknown} v */
+    const field = (v) => (typeof v === 'string' ? v.slice(0, M.IDENTITY_FIELD_MAX) : '');
     return {
-      extension: typeof ext === 'string' || typeof ext === 'number' ? String(ext) : '',
-      domain: typeof p.domain === 'string' ? p.domain : '',
-      webclientVersion: typeof version === 'string' ? version : '',
-      userName: typeof name === 'string' ? name : '',
+      extension: field(typeof ext === 'number' ? String(ext) : ext),
+      domain: field(p.domain),
+      webclientVersion: field(version),
+      userName: field(name),
     };
   }
 

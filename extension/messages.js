@@ -81,6 +81,9 @@ var CtiMessages = (() => {
   'use strict';
   const PORT_WEBCLIENT = 'webclient';
   const PORT_LINK = 'link';
+  /** The longest identity field a page may send, in UTF-16 units: above the core's longest
+   * (a domain, 253 bytes), so cutting there never turns a field it refuses into one it uses. */
+  const IDENTITY_FIELD_MAX = 256;
 
   /** @param {unknown} v @returns {v is Record<string, unknown>} */
   const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -91,7 +94,8 @@ var CtiMessages = (() => {
 
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const PAGE = {
-    login: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isObj(m.identity),
+    login: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isObj(m.identity) &&
+      ['extension', 'domain', 'webclientVersion', 'userName'].every((k) => isStr(/** @type {any} */ (m.identity)[k], IDENTITY_FIELD_MAX)),
     frames: (m) => isStr(m.pageId, 64) && Array.isArray(m.frames) &&
       m.frames.every((f) => isObj(f) && isNum(f.seq) && isNum(f.ts) && f.bytes instanceof Uint8Array),
     closed: (m) => isStr(m.pageId, 64) && isNum(m.seq),
@@ -153,6 +157,7 @@ var CtiMessages = (() => {
   return {
     PORT_WEBCLIENT,
     PORT_LINK,
+    IDENTITY_FIELD_MAX,
     /** @param {unknown} m */
     parsePage: (m) => /** @type {PageToWorker | null} */ (check(PAGE, 'a WebClient page', m)),
     /** @param {unknown} m */

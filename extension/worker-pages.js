@@ -55,7 +55,8 @@ function onPage(c, tab, origin, port, m) {
       break;
     }
     case 'login':
-      c.handleLogin(tab, origin, m.pageId, m.seq, JSON.stringify(m.identity), Date.now());
+      c.handleLogin(tab, origin, m.pageId, m.seq, m.identity.extension, m.identity.domain, m.identity.webclientVersion,
+        m.identity.userName, Date.now());
       seq = m.seq;
       break;
     case 'closed':

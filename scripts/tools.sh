@@ -38,8 +38,8 @@ ensure_wasm_bindgen() {
     fi
 }
 
-# node_modules as package-lock.json says (binaryen's wasm-opt, playwright-core, ws, jQuery
-# UI, TypeScript, ESLint).
+# node_modules as package-lock.json says (binaryen's wasm-opt, esbuild, playwright-core, ws,
+# jQuery UI, TypeScript, ESLint).
 ensure_npm() {
     command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer"
     # Installed means: every locked package at its version, except optional ones for another

@@ -53,7 +53,7 @@ async function loadCore() {
 /** @param {any} m */
 function newBridge(m) {
   const b = new m.Bridge(JSON.stringify({ extensionNumber: '101', webclientOrigins: [ORIGIN] }));
-  if (b.handleLogin(TAB, ORIGIN, 'bench', 1, JSON.stringify({ extension: '101', domain: 'pbx.test', webclientVersion: '20', userName: 'Bench' }), 1_700_000_000_000) !== 0) {
+  if (b.handleLogin(TAB, ORIGIN, 'bench', 1, '101', 'pbx.test', '20', 'Bench', 1_700_000_000_000) !== 0) {
     throw new Error('login refused');
   }
   b.handleLinkReady(1); // a connector session is up: events become toConnector effects

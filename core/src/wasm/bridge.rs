@@ -16,8 +16,6 @@ use crate::connector::Command;
 
 /// Settings come from the extension's own stores (already combined and checked).
 const SETTINGS_MAX: usize = 1 << 20;
-/// A login's identity comes from a WebClient page: a few short strings.
-const IDENTITY_MAX: usize = 4096;
 /// A report from the offscreen document: a state and a port or two.
 const REPORT_MAX: usize = 4096;
 
@@ -150,18 +148,25 @@ impl Bridge {
         .into()
     }
 
-    /// 0 accepted, 1 repeat, 2 refused.
+    /// 0 accepted, 1 repeat, 2 refused. The identity crosses as four strings, not as JSON
+    /// text: they come from the page's storage, and a field the core would not use (too
+    /// long, control characters, a lone surrogate, which arrives as U+FFFD) is then blanked
+    /// on its own (`Identity::sanitised`) instead of losing the other three with it.
     #[wasm_bindgen(js_name = handleLogin)]
+    #[allow(clippy::too_many_arguments)] // each is a plain value; an object would need a deserializer
     pub fn handle_login(
         &mut self,
         tab: u32,
         origin: &str,
         page_id: &str,
         seq: f64,
-        identity_json: &str,
+        extension: String,
+        domain: String,
+        webclient_version: String,
+        user_name: String,
         now: f64,
     ) -> u8 {
-        let identity: Identity = from_json(identity_json, IDENTITY_MAX).unwrap_or_default();
+        let identity = Identity { extension, domain, webclient_version, user_name };
         accepted(self.inner.handle_login(tab, origin, page_id, ms(seq), &identity, ms(now)))
     }
 

@@ -18,11 +18,11 @@ pub use bridge::Bridge;
 pub use session::ConnectorSession;
 pub use stream::PestRoutesStream;
 
-/// Structured inputs (settings, reports, a command, a login's identity) cross as JSON text
-/// and are read with serde_json, the one deserializer this module carries (the connector
-/// protocol needs it anyway). Reading JS values directly would compile a second
-/// deserializer, and a second copy of every input type's visitor, into the module. Text
-/// beyond `max` bytes is not read.
+/// Structured inputs (settings, reports, a command) cross as JSON text and are read with
+/// serde_json, the one JSON deserializer this module carries (the connector protocol needs
+/// it anyway; postcard reads only the snapshot). Reading JS values directly would compile
+/// another deserializer, and another copy of every input type's visitor, into the module.
+/// Text beyond `max` bytes is not read.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str, max: usize) -> Option<T> {
     if text.len() > max {
         return None;

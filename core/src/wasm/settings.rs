@@ -10,7 +10,10 @@ use crate::settings;
 const STORE_MAX: usize = 1 << 20;
 
 fn object(json: &str) -> Map<String, Value> {
-    from_json(json, STORE_MAX).unwrap_or_default()
+    from_json(json, STORE_MAX).unwrap_or_else(|| {
+        web_sys::console::warn_1(&"[3CX Bridge] a settings store could not be read; its values are set aside".into());
+        Map::new()
+    })
 }
 
 /// Every setting at its default, keyed by name (the names in `settings::KEYS` order).

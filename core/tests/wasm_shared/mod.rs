@@ -15,7 +15,6 @@ fn get(v: &JsValue, key: &str) -> JsValue {
 
 // Structured inputs cross as JSON text (see `cti_core::wasm`).
 const SETTINGS: &str = r#"{"webclientOrigins":["https://pbx.example.com"],"dialMethod":"auto"}"#;
-const IDENTITY: &str = r#"{"extension":"101","domain":"pbx.example.com"}"#;
 
 /// The effects of one poll, as (kind, effect).
 fn effects(b: &mut Bridge) -> Vec<(String, JsValue)> {
@@ -31,7 +30,10 @@ fn sent(fx: &[(String, JsValue)]) -> Vec<serde_json::Value> {
 
 fn ready_bridge() -> Bridge {
     let mut b = Bridge::new(SETTINGS);
-    assert_eq!(b.handle_login(9, PBX, "page", 1.0, IDENTITY, 1.0), 0);
+    assert_eq!(
+        b.handle_login(9, PBX, "page", 1.0, "101".into(), "pbx.example.com".into(), String::new(), String::new(), 1.0),
+        0
+    );
     b.handle_link_ready(1.0);
     effects(&mut b);
     b
