@@ -16,8 +16,9 @@ use crate::connector::Command;
 
 /// Settings come from the extension's own stores (already combined and checked).
 const SETTINGS_MAX: usize = 1 << 20;
-/// A report from the offscreen document: a state and a port or two.
-const REPORT_MAX: usize = 4096;
+/// A report or a command from the offscreen document: a state and a port or two, or a
+/// number and a call id.
+const OFFSCREEN_MAX: usize = 4096;
 
 fn settings(json: &str) -> Settings {
     from_json(json, SETTINGS_MAX).unwrap_or_else(|| {
@@ -232,13 +233,13 @@ impl Bridge {
 
     #[wasm_bindgen(js_name = handleLinkReport)]
     pub fn handle_link_report(&mut self, report_json: &str, now: f64) {
-        let report: LinkReport = from_json(report_json, REPORT_MAX).unwrap_or_default();
+        let report: LinkReport = from_json(report_json, OFFSCREEN_MAX).unwrap_or_default();
         self.inner.handle_link_report(report, ms(now));
     }
 
     #[wasm_bindgen(js_name = handleStreamReport)]
     pub fn handle_stream_report(&mut self, report_json: &str) {
-        let report: StreamReport = from_json(report_json, REPORT_MAX).unwrap_or_default();
+        let report: StreamReport = from_json(report_json, OFFSCREEN_MAX).unwrap_or_default();
         self.inner.handle_stream_report(report);
     }
 
@@ -246,7 +247,7 @@ impl Bridge {
     /// text; throws on anything else.
     #[wasm_bindgen(js_name = handleCommand)]
     pub fn handle_command(&mut self, command_json: &str, now: f64) -> Result<(), JsError> {
-        let cmd: CommandView = from_json(command_json, REPORT_MAX).ok_or_else(|| JsError::new("bad command"))?;
+        let cmd: CommandView = from_json(command_json, OFFSCREEN_MAX).ok_or_else(|| JsError::new("bad command"))?;
         let command = match (cmd.kind.as_str(), cmd.number) {
             ("dial", Some(number)) => Command::Dial { number, sync_id: None },
             ("drop", _) => Command::Drop { call_id: cmd.call_id },
