@@ -34,10 +34,13 @@ cp -r extension/. dist/
 # it reaches the connector about 10 ms sooner again (tests/bench, figure c, measured in
 # pairs). The sources stay one module per browser role; the pages (popup, options,
 # offscreen) still import the modules they share. The glue's `import.meta.url` fallback is
-# never taken (worker-core.js passes the .wasm's URL), so its warning is silenced.
-node_modules/.bin/esbuild dist/worker.js --bundle --format=iife \
+# never taken (worker-core.js passes the .wasm's URL), so its warning is silenced. The
+# modules were strict; the script stays strict because tsconfig.json's "strict" makes
+# esbuild put "use strict" first, which is checked below.
+node_modules/.bin/esbuild dist/worker.js --bundle --format=iife --tsconfig=tsconfig.json \
     --log-level=warning --log-override:empty-import-meta=silent \
     --allow-overwrite --outfile=dist/worker.js
+[ "$(head -n 1 dist/worker.js)" = '"use strict";' ] || die "dist/worker.js is not strict mode: esbuild did not put \"use strict\" first"
 rm dist/worker-*.js dist/screenpop.js
 
 opt_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
