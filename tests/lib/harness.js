@@ -5,23 +5,26 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { unpackedId } = require('./policy');
 
 const DIST = path.resolve(__dirname, '..', '..', 'dist');
 
 /** @typedef {Awaited<ReturnType<typeof launch>>} Harness */
 
 /**
- * @param {{args?: string[], lang?: string}} [opts] extra Chromium arguments; the browser's
- *   UI language (chrome.i18n follows it)
+ * @param {{args?: string[], lang?: string, extensions?: string[]}} [opts] extra Chromium
+ *   arguments; the browser's UI language (chrome.i18n follows it); other unpacked
+ *   extensions to load beside ours (hostile neighbours)
  */
-async function launch({ args = [], lang } = {}) {
+async function launch({ args = [], lang, extensions = [] } = {}) {
   if (!fs.existsSync(path.join(DIST, 'manifest.json'))) throw new Error('dist/ is missing: run ./build.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cti-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
-      '--no-sandbox', `--disable-extensions-except=${DIST}`, `--load-extension=${DIST}`,
+      '--no-sandbox', `--disable-extensions-except=${[DIST, ...extensions].join(',')}`,
+      `--load-extension=${[DIST, ...extensions].join(',')}`,
       '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
       ...(lang ? [`--lang=${lang}`] : []),
@@ -32,8 +35,10 @@ async function launch({ args = [], lang } = {}) {
   });
   // CTI_DEBUG=1 prints every console line of the extension's contexts (worker, offscreen).
   if (process.env.CTI_DEBUG) context.on('console', (m) => console.log(`[console ${Date.now() % 100000}] ${m.text()}`));
-  const sw = context.serviceWorkers()[0] || (await context.waitForEvent('serviceworker', { timeout: 10000 }));
-  const extensionId = new URL(sw.url()).host;
+  // Ours, not a neighbour's: Chrome names an unpacked extension after its path.
+  const extensionId = unpackedId(DIST);
+  const ours = (/** @type {import('playwright-core').Worker} */ w) => new URL(w.url()).host === extensionId;
+  if (!context.serviceWorkers().some(ours)) await context.waitForEvent('serviceworker', { predicate: ours, timeout: 10000 });
   /** @type {string[]} */
   const logs = [];
   const h = {
