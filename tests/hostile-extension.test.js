@@ -45,15 +45,10 @@ after(async () => {
   fs.rmSync(evilDir, { recursive: true, force: true });
 });
 
-async function status() {
-  const w = await h.worker();
-  return (await w.evaluate(() => chrome.storage.session.get('status'))).status;
-}
-
 test('another extension cannot drive the extension through its ports or messages', async () => {
   const page = await h.openWebClient(pbx);
   await waitFor(() => conn.hellos().length > 0 && conn.client, 15000, 'HELLO');
-  const first = await status();
+  const first = await h.status();
   assert.ok(first.trust.configured.includes(pbx.origin));
 
   const evilId = unpackedId(evilDir);
@@ -99,7 +94,7 @@ test('another extension cannot drive the extension through its ports or messages
   assert.deepEqual(conn.events(), [], 'no made-up call reached DATEV');
   assert.ok(conn.hellos().every((/** @type {any} */ m) => m.extension === EXT), 'identity from the real WebClient only');
   assert.equal(pbx.commands.length, 0, 'no dial at the PBX');
-  const last = await status();
+  const last = await h.status();
   assert.deepEqual(last.trust, first.trust, 'trust unchanged');
 
   // The real WebClient still works.
