@@ -13,10 +13,11 @@ const HOP = 'hop measured: PBX ws.send() in Node -> connector ws "message" in No
  *   conn: import('../lib/connector').Connector, ledger: import('./measure').Ledger}} Ctx
  */
 
-/** a. One frame at a time, each waited for, `gapMs` between frames. @param {Ctx} ctx @param {{calls: number, warmup: number, gapMs: number}} o */
-async function latency({ pbx, ledger }, { calls, warmup, gapMs }) {
-  console.log(`a. ${HOP}`);
-  console.log(`a. method: ${warmup} warm-up calls not counted, then ${calls} calls of 2 frames (ring -> "offered", delete -> "ended"), each frame sent alone after the previous event arrived + ${gapMs} ms`);
+/** a. One frame at a time, each waited for, `gapMs` between frames. @param {Ctx} ctx @param {{calls: number, warmup: number, gapMs: number, tag?: string, hop?: string}} o
+ * (`tag` heads each printed line, `hop` says what is measured) */
+async function latency({ pbx, ledger }, { calls, warmup, gapMs, tag = 'a', hop = HOP }) {
+  console.log(`${tag}. ${hop}`);
+  console.log(`${tag}. method: ${warmup} warm-up calls not counted, then ${calls} calls of 2 frames (ring -> "offered", delete -> "ended"), each frame sent alone after the previous event arrived + ${gapMs} ms`);
   let leg = 10000, call = 20000;
   for (let i = 0; i < warmup + calls; i++) {
     if (i === warmup) ledger.reset();
@@ -27,9 +28,10 @@ async function latency({ pbx, ledger }, { calls, warmup, gapMs }) {
     }
   }
   const s = summary(ledger.lat), p = summary(ledger.toPage);
-  console.log(`a. latency page frame -> CALL_EVENT at connector: ${s.n} events, median ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms, max ${fmt(s.max)} ms`);
-  console.log(`a. of which PBX send -> page hook receipt (coarse, +-1 ms: the event ts is the page's Date.now() in whole ms, set against Node's clock): median ${fmt(p.median)} ms, p99 ${fmt(p.p99)} ms`);
-  console.log(`a. lost ${ledger.lost()}, duplicated ${ledger.dup}, reordered ${ledger.reordered}, unexpected ${ledger.unexpected}`);
+  console.log(`${tag}. latency page frame -> CALL_EVENT at connector: ${s.n} events, median ${fmt(s.median)} ms, p99 ${fmt(s.p99)} ms, max ${fmt(s.max)} ms`);
+  // The floor's sink gets no page timestamps.
+  if (p.n) console.log(`${tag}. of which PBX send -> page hook receipt (coarse, +-1 ms: the event ts is the page's Date.now() in whole ms, set against Node's clock): median ${fmt(p.median)} ms, p99 ${fmt(p.p99)} ms`);
+  console.log(`${tag}. lost ${ledger.lost()}, duplicated ${ledger.dup}, reordered ${ledger.reordered}, unexpected ${ledger.unexpected}`);
   return s;
 }
 
@@ -86,8 +88,8 @@ async function load({ pbx, ledger }, { rate, seconds, sampleS }) {
   return r;
 }
 
-/** c. Worker stopped through CDP, then one frame. @param {Ctx} ctx @param {{runs: number}} o */
-async function cold({ h, pbx, ledger }, { runs }) {
+/** c. Worker stopped through CDP, then one frame. @param {Ctx} ctx @param {{runs: number, tag?: string, hop?: string}} o */
+async function cold({ h, pbx, ledger }, { runs, tag = 'c', hop = HOP }) {
   const prefix = `chrome-extension://${h.extensionId}/`;
   const page = h.context.pages()[0] || (await h.context.newPage());
   const cdp = await h.context.newCDPSession(page);
@@ -103,8 +105,8 @@ async function cold({ h, pbx, ledger }, { runs }) {
   });
   await cdp.send('ServiceWorker.enable');
   const running = () => [...status].filter(([, s]) => s === 'running' || s === 'starting').map(([id]) => id);
-  console.log(`c. ${HOP}`);
-  console.log('c. method: CDP ServiceWorker.stopWorker on the extension worker\'s running version; verified by its runningStatus turning "stopped", and 500 ms later still stopped with no service_worker target (Target.getTargets); then one ring frame');
+  console.log(`${tag}. ${hop}`);
+  console.log(`${tag}. method: CDP ServiceWorker.stopWorker on the extension worker's running version; verified by its runningStatus turning "stopped", and 500 ms later still stopped with no service_worker target (Target.getTargets); then one ring frame`);
   ledger.reset();
   /** @type {number[]} */
   const lat = [];
@@ -118,18 +120,18 @@ async function cold({ h, pbx, ledger }, { runs }) {
       await waitFor(() => stops > before, 5000, 'worker stopped');
       await sleep(500);
       if (!running().length && !(await h.workerRunning())) break;
-      console.log(`c. run ${i + 1}: the worker started again within 500 ms without a frame (stop attempt ${attempt}); stopping it again`);
+      console.log(`${tag}. run ${i + 1}: the worker started again within 500 ms without a frame (stop attempt ${attempt}); stopping it again`);
       if (attempt === 30) throw new Error('the worker keeps starting again without a frame');
     }
     const l = 400000 + i, c = 410000 + i;
     const ms = await ledger.wait(ledger.send(pbx, ring(l, c), c, 'offered'), 15000);
     lat.push(ms);
-    console.log(`c. run ${i + 1}: worker stopped -> ring frame -> CALL_EVENT at connector ${fmt(ms)} ms (worker running again: ${running().length > 0})`);
+    console.log(`${tag}. run ${i + 1}: worker stopped -> ring frame -> CALL_EVENT at connector ${fmt(ms)} ms (worker running again: ${running().length > 0})`);
     await ledger.wait(ledger.send(pbx, hangUp(l), c, 'ended'), 15000);
   }
   await cdp.detach();
   const s = summary(lat);
-  console.log(`c. cold start over ${s.n} stops: median ${fmt(s.median)} ms, max ${fmt(s.max)} ms; lost ${ledger.lost()}, duplicated ${ledger.dup}, reordered ${ledger.reordered}`);
+  console.log(`${tag}. cold start over ${s.n} stops: median ${fmt(s.median)} ms, max ${fmt(s.max)} ms; lost ${ledger.lost()}, duplicated ${ledger.dup}, reordered ${ledger.reordered}`);
   return s;
 }
 

@@ -8,6 +8,8 @@
 //   BENCH_LOAD_RATE [2000] b. frames/s        BENCH_LOAD_SECONDS [60] b. duration
 //   BENCH_COLD_RUNS [10] c. worker stops      BENCH_WASM_FRAMES [1000000] d. frames per run
 //   BENCH_WASM_RUNS [3]  d. runs (best kept)  BENCH_TWIGGY [1]      0: do not install twiggy
+// Part f. runs a. and c. (BENCH_FLOOR_CALLS [300] calls, BENCH_COLD_RUNS stops) on a bare
+// relay extension over the same hops (tests/bench/floor.js): what the browser allows here.
 'use strict';
 const os = require('node:os');
 const { launch, waitFor, DIST } = require('../lib/harness');
@@ -17,13 +19,14 @@ const { Ledger, fmt } = require('./measure');
 const { latency, load, cold } = require('./browser');
 const { wasmBench } = require('./wasm');
 const { sizeBench } = require('./size');
+const { floor } = require('./floor');
 
 const EXT = '77';
 const num = (/** @type {string} */ name, /** @type {number} */ def) => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : def;
 };
-const PARTS = process.env.BENCH_PARTS || 'abcde';
+const PARTS = process.env.BENCH_PARTS || 'abcdef';
 const SAMPLE_S = 5;
 
 /** @type {Array<[string, string, string, boolean | null]>} figure, measured, target, pass (null: no target) */
@@ -79,8 +82,19 @@ function table() {
   for (const r of body) console.log(line(r));
 }
 
+/** f. The same a. and c. on the bare relay, after dist/'s browser is closed. */
+async function floorPart() {
+  const r = await floor({
+    calls: num('BENCH_FLOOR_CALLS', 300), warmup: num('BENCH_WARMUP', 50), gapMs: num('BENCH_GAP_MS', 10),
+    runs: num('BENCH_COLD_RUNS', 10),
+  });
+  row('f. floor: bare relay, frame -> sink median / p99', `${fmt(r.a.median)} / ${fmt(r.a.p99)} ms (${r.a.n} frames)`, '(printed)', null);
+  row('f. floor: worker stopped -> sink median / max', `${fmt(r.c.median)} / ${fmt(r.c.max)} ms`, '(printed)', null);
+}
+
 (async () => {
   if (/[abc]/.test(PARTS)) await browserParts();
+  if (PARTS.includes('f')) await floorPart();
   if (PARTS.includes('d')) {
     const r = await wasmBench({ frames: num('BENCH_WASM_FRAMES', 1_000_000), runs: num('BENCH_WASM_RUNS', 3) });
     const a = r['handleFrame + poll'], b = r['handleFrame + worker flush'];

@@ -12,19 +12,20 @@ const DIST = path.resolve(__dirname, '..', '..', 'dist');
 /** @typedef {Awaited<ReturnType<typeof launch>>} Harness */
 
 /**
- * @param {{args?: string[], lang?: string, extensions?: string[]}} [opts] extra Chromium
- *   arguments; the browser's UI language (chrome.i18n follows it); other unpacked
- *   extensions to load beside ours (hostile neighbours)
+ * @param {{args?: string[], lang?: string, extensions?: string[], ext?: string}} [opts] extra
+ *   Chromium arguments; the browser's UI language (chrome.i18n follows it); other unpacked
+ *   extensions to load beside ours (hostile neighbours); the extension to drive instead of
+ *   dist/ (the benchmark's bare relay, tests/bench/floor)
  */
-async function launch({ args = [], lang, extensions = [] } = {}) {
-  if (!fs.existsSync(path.join(DIST, 'manifest.json'))) throw new Error('dist/ is missing: run ./build.sh');
+async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
+  if (!fs.existsSync(path.join(ext, 'manifest.json'))) throw new Error(`${ext}/manifest.json is missing${ext === DIST ? ': run ./build.sh' : ''}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cti-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
-      '--no-sandbox', `--disable-extensions-except=${[DIST, ...extensions].join(',')}`,
-      `--load-extension=${[DIST, ...extensions].join(',')}`,
+      '--no-sandbox', `--disable-extensions-except=${[ext, ...extensions].join(',')}`,
+      `--load-extension=${[ext, ...extensions].join(',')}`,
       '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
       ...(lang ? [`--lang=${lang}`] : []),
@@ -36,7 +37,7 @@ async function launch({ args = [], lang, extensions = [] } = {}) {
   // CTI_DEBUG=1 prints every console line of the extension's contexts (worker, offscreen).
   if (process.env.CTI_DEBUG) context.on('console', (m) => console.log(`[console ${Date.now() % 100000}] ${m.text()}`));
   // Ours, not a neighbour's: Chrome names an unpacked extension after its path.
-  const extensionId = unpackedId(DIST);
+  const extensionId = unpackedId(ext);
   const ours = (/** @type {import('playwright-core').Worker} */ w) => new URL(w.url()).host === extensionId;
   if (!context.serviceWorkers().some(ours)) await context.waitForEvent('serviceworker', { predicate: ours, timeout: 10000 });
   /** @type {string[]} */

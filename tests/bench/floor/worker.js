@@ -1,0 +1,37 @@
+// The floor's service worker: hands each frame's bytes to the offscreen document on a
+// MessageChannel (Client.postMessage), as extension/worker-link.js sends a CALL_EVENT.
+// A new worker attaches to the document while the page's port connects; frames that
+// arrive before that wait in order.
+(() => {
+  'use strict';
+  const sw = /** @type {any} */ (self);
+  /** @type {MessagePort | null} */
+  let channel = null;
+  /** @type {Uint8Array[]} */
+  const waiting = [];
+
+  async function attach() {
+    /** @param {any[]} list */
+    const offscreen = (list) => list.find((c) => c.url.endsWith('/offscreen.html'));
+    let client = offscreen(await sw.clients.matchAll({ type: 'window', includeUncontrolled: true }));
+    if (!client) {
+      await chrome.offscreen.createDocument({
+        url: 'offscreen.html', reasons: [chrome.offscreen.Reason.WORKERS], justification: 'benchmark floor',
+      }).catch(() => {});
+      client = offscreen(await sw.clients.matchAll({ type: 'window', includeUncontrolled: true }));
+    }
+    const ch = new MessageChannel();
+    client.postMessage('attach', [ch.port2]);
+    channel = ch.port1;
+    for (const b of waiting.splice(0)) channel.postMessage(b);
+  }
+
+  chrome.runtime.onConnect.addListener((port) => {
+    if (port.name !== 'floor') return;
+    port.onMessage.addListener((/** @type {{bytes: Uint8Array}} */ m) => {
+      if (channel) channel.postMessage(m.bytes);
+      else waiting.push(m.bytes);
+    });
+  });
+  attach().catch((e) => console.error('floor: attach failed', e));
+})();
