@@ -187,13 +187,19 @@ export function onStatus(fn) {
   showStatus = fn;
 }
 let publishing = false;
+// A started worker's first status waits a little: writing it the first time (the badge's
+// and storage's bindings) takes 2-4 ms, and the page's frame that woke the worker arrives
+// meanwhile and would wait behind it (tests/bench, figure c.). Until then storage.session
+// still holds the status the worker had before it stopped.
+let publishDelay = 50;
 function publishSoon() {
   if (publishing) return;
   publishing = true;
   setTimeout(() => {
     publishing = false;
     if (core) showStatus(core.status(Date.now()));
-  }, 0);
+  }, publishDelay);
+  publishDelay = 0;
 }
 
 // ---- settings ---------------------------------------------------------------------------
