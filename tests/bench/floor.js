@@ -12,75 +12,30 @@ const { WebSocketServer } = require('ws');
 const { launch, waitFor } = require('../lib/harness');
 const { Pbx } = require('../lib/pbx');
 const { latency, cold } = require('./browser');
+const { Ledger } = require('./measure');
 
 const FLOOR = path.join(__dirname, 'floor');
 const SINK_PORT = 19899; // floor/offscreen.js
 const HOP = 'hop measured: PBX ws.send() in Node -> sink ws "message" in Node, both performance.now() in this one process '
   + '(loopback TCP, page hook, MessageChannel, content script, runtime port, worker, offscreen channel, sink socket; nothing done on the way)';
 
-/** @typedef {{idx: number, sentAt: number, gotAt?: number, resolve?: (at: number) => void}} Entry */
-
-/** The Ledger's interface (measure.js) for a sink that receives the frames' own bytes. */
-class BytesLedger {
+/** The benchmark's Ledger for a sink that receives the frames' own bytes: keyed by them. */
+class BytesLedger extends Ledger {
   constructor() {
-    /** @type {Map<string, Entry>} the frame's bytes (hex) -> what was sent */
-    this.want = new Map();
-    this.next = 0;
-    this.maxIdx = -1;
-    this.got = 0;
-    this.dup = 0;
-    this.reordered = 0;
-    this.unexpected = 0;
-    /** @type {number[]} */
-    this.lat = [];
-    /** @type {number[]} no page timestamps reach the sink, so a. prints no hop split */
-    this.toPage = [];
+    super(null);
   }
 
   /** As Ledger.send, keyed by the frame itself. @param {Pbx} pbx @param {Uint8Array} frame */
   send(pbx, frame) {
-    /** @type {Entry} */
     const e = { idx: this.next++, sentAt: performance.now() };
     this.want.set(Buffer.from(frame).toString('hex'), e);
     pbx.send(frame);
     return e;
   }
 
-  /** @param {Entry} e @param {number} timeout */
-  wait(e, timeout) {
-    if (e.gotAt !== undefined) return Promise.resolve(e.gotAt - e.sentAt);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`floor: nothing at the sink within ${timeout} ms`)), timeout);
-      e.resolve = (at) => { clearTimeout(t); resolve(at - e.sentAt); };
-    });
-  }
-
   /** @param {Buffer} bytes @param {number} at */
-  arrived(bytes, at) {
-    const e = this.want.get(bytes.toString('hex'));
-    if (!e) { this.unexpected++; return; }
-    if (e.gotAt !== undefined) { this.dup++; return; }
-    e.gotAt = at;
-    this.got++;
-    if (e.idx < this.maxIdx) this.reordered++;
-    else this.maxIdx = e.idx;
-    this.lat.push(at - e.sentAt);
-    if (e.resolve) e.resolve(at);
-  }
-
-  lost() {
-    let n = 0;
-    for (const e of this.want.values()) if (e.gotAt === undefined) n++;
-    return n;
-  }
-
-  reset() {
-    this.want.clear();
-    this.next = 0;
-    this.maxIdx = -1;
-    this.got = this.dup = this.reordered = this.unexpected = 0;
-    this.lat = [];
-    this.toPage = [];
+  arrivedBytes(bytes, at) {
+    this.record(this.want.get(bytes.toString('hex')), at);
   }
 }
 
@@ -96,7 +51,7 @@ async function floor({ calls, warmup, gapMs, runs }) {
   wss.on('connection', (ws) => {
     clients++;
     // Stamped before anything else, as the connector simulator stamps its messages.
-    ws.on('message', (data) => ledger.arrived(/** @type {Buffer} */ (data), performance.now()));
+    ws.on('message', (data) => ledger.arrivedBytes(/** @type {Buffer} */ (data), performance.now()));
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -111,7 +66,7 @@ async function floor({ calls, warmup, gapMs, runs }) {
     pbx = await new Pbx({ extension: '77' }).start();
     await waitFor(() => clients > 0, 15000, 'floor: the offscreen document at the sink');
     const page = await h.openWebClient(pbx, { trust: false });
-    const ctx = { h, pbx, conn: /** @type {any} */ (null), ledger: /** @type {any} */ (ledger) };
+    const ctx = { h, pbx, conn: /** @type {any} */ (null), ledger };
     console.log('f. the floor: a bare relay extension (tests/bench/floor/) on the same hops as dist/, no core, no checks, no storage; a sink on loopback instead of the connector');
     const a = await latency(ctx, { calls, warmup, gapMs, tag: 'f.a', hop: HOP });
     const c = await cold(ctx, { runs, tag: 'f.c', hop: HOP });

@@ -32,7 +32,7 @@ const hangUp = (leg) => proto.extensionInfo({ list18: { action: 3, items: [{ act
 /** @typedef {{idx: number, sentAt: number, gotAt?: number, resolve?: (at: number) => void}} Entry */
 
 class Ledger {
-  /** @param {import('../lib/connector').Connector} conn */
+  /** @param {import('../lib/connector').Connector | null} conn the connector it listens to (none: the caller reports arrivals) */
   constructor(conn) {
     /** @type {Map<string, Entry>} "callId state" -> what was sent */
     this.want = new Map();
@@ -50,7 +50,7 @@ class Ledger {
     this.toPage = [];
     /** Highest latency since `takeWindowMax()`. */
     this.windowMax = 0;
-    conn.onMessage = (m, at) => this.arrived(m, at);
+    if (conn) conn.onMessage = (m, at) => this.arrived(m, at);
   }
 
   /**
@@ -79,7 +79,14 @@ class Ledger {
   /** @param {any} m @param {number} at */
   arrived(m, at) {
     if (m.type !== 'CALL_EVENT') return;
-    const e = this.want.get(`${m.call.id} ${m.call.state}`);
+    this.record(this.want.get(`${m.call.id} ${m.call.state}`), at, m.ts);
+  }
+
+  /**
+   * Counts what arrived at `at` for entry `e` (undefined: nothing was sent for it).
+   * @param {Entry | undefined} e @param {number} at @param {number} [pageTs] the page's receipt time, if the message has it
+   */
+  record(e, at, pageTs) {
     if (!e) { this.unexpected++; return; }
     if (e.gotAt !== undefined) { this.dup++; return; }
     e.gotAt = at;
@@ -90,7 +97,7 @@ class Ledger {
     const lat = at - e.sentAt;
     this.lat.push(lat);
     if (lat > this.windowMax) this.windowMax = lat;
-    this.toPage.push(m.ts - (performance.timeOrigin + e.sentAt));
+    if (pageTs !== undefined) this.toPage.push(pageTs - (performance.timeOrigin + e.sentAt));
     if (e.resolve) e.resolve(at);
   }
 
