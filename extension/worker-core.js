@@ -12,11 +12,11 @@ import init, { Bridge } from './wasm/cti_core.js';
 
 // The worker's log: the console, and the core, which keeps the last lines for a
 // diagnostics report (and masks any number in them there).
-/** Lines waiting for the end of this task (see logLater). @type {Array<[number, unknown[]]>} */
+/** Lines waiting for logLater's timer (one or more tasks' worth). @type {Array<[number, unknown[]]>} */
 let later = [];
 /** @param {unknown[]} a */
 export function log(...a) {
-  if (later.length) later.push([Date.now(), a]); // behind the core's lines of this task
+  if (later.length) later.push([Date.now(), a]); // behind the core's lines still waiting
   else write(Date.now(), a);
 }
 /** @param {number} at @param {unknown[]} a */
@@ -24,10 +24,11 @@ function write(at, a) {
   console.log('[3CX Bridge]', ...a);
   if (core) core.diagLog(`${new Date(at).toISOString().slice(11, 23)} ${a.map(String).join(' ')}`);
 }
-// The core's own log lines (one per CALL_EVENT) are written once the task that made them
-// is over, so that the event is on its way to the connector first: writing a line costs
-// more than deciding the event (tests/bench, figure a.). In order, with the time they were
-// made; one task makes as many as the message it handles can carry.
+// The core's own log lines (one per CALL_EVENT) wait for a zero-delay timer, so that the
+// event is on its way to the connector first: writing a line cost more than deciding the
+// event (tests/bench, figure a.; most of all there, where DevTools receives every console
+// line). In order, with the time they were made; messages handled before the timer fires
+// add theirs, each bounded by what its message can carry.
 /** @param {string} line */
 function logLater(line) {
   if (!later.length) setTimeout(writeLater, 0);
@@ -189,8 +190,9 @@ export function onStatus(fn) {
 let publishing = false;
 // A started worker's first status waits a little: writing it the first time (the badge's
 // and storage's bindings) takes 2-4 ms, and the page's frame that woke the worker arrives
-// meanwhile and would wait behind it (tests/bench, figure c.). Until then storage.session
-// still holds the status the worker had before it stopped.
+// meanwhile and would wait behind it (tests/bench, figure c.). After a worker stop,
+// storage.session still holds the status the worker had before; after a browser start
+// the popup shows "starting" 50 ms longer.
 let publishDelay = 50;
 function publishSoon() {
   if (publishing) return;

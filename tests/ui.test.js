@@ -16,6 +16,9 @@ for (const lang of ['en', 'de']) {
     const setStatus = async (st) => (await h.worker()).evaluate((s) => chrome.storage.session.set({ status: s }), st);
 
     test('the popup paints the stored status at once, every text from _locales', async (t) => {
+      // The worker's own first status comes shortly after it starts: wait for it, so that
+      // it does not replace the sample below.
+      await waitFor(() => h.status(), 15000, 'the worker\'s first status');
       await setStatus(sampleStatus());
       const p = await h.popup();
       // No waiting: once loaded, the rows already show the stored status.

@@ -7,11 +7,20 @@
   window.dispatchEvent(new MessageEvent('cti-floor-port', { ports: [channel.port2] }));
   /** @type {chrome.runtime.Port | null} */
   let port = null;
+  function connect() {
+    const p = chrome.runtime.connect({ name: 'floor' });
+    p.onDisconnect.addListener(() => { if (port === p) port = null; });
+    return p;
+  }
   channel.port1.onmessage = (ev) => {
-    if (!port) {
-      port = chrome.runtime.connect({ name: 'floor' });
-      port.onDisconnect.addListener(() => { port = null; });
+    const msg = { ts: ev.data.ts, bytes: new Uint8Array(ev.data.buf) };
+    port = port || connect();
+    try {
+      port.postMessage(msg);
+    } catch (_) {
+      // The worker stopped and its disconnect has not arrived yet: connect again.
+      port = connect();
+      port.postMessage(msg);
     }
-    port.postMessage({ ts: ev.data.ts, bytes: new Uint8Array(ev.data.buf) });
   };
 })();

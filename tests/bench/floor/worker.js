@@ -20,6 +20,7 @@
       }).catch(() => {});
       client = offscreen(await sw.clients.matchAll({ type: 'window', includeUncontrolled: true }));
     }
+    if (!client) throw new Error('no offscreen document');
     const ch = new MessageChannel();
     client.postMessage('attach', [ch.port2]);
     channel = ch.port1;
