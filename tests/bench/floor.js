@@ -27,10 +27,7 @@ class BytesLedger extends Ledger {
 
   /** As Ledger.send, keyed by the frame itself. @param {Pbx} pbx @param {Uint8Array} frame */
   send(pbx, frame) {
-    const e = { idx: this.next++, sentAt: performance.now() };
-    this.want.set(Buffer.from(frame).toString('hex'), e);
-    pbx.send(frame);
-    return e;
+    return this.sendAs(Buffer.from(frame).toString('hex'), pbx, frame);
   }
 
   /** @param {Buffer} bytes @param {number} at */

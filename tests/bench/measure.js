@@ -60,9 +60,17 @@ class Ledger {
    * @returns {Entry}
    */
   send(pbx, frame, call, state) {
+    return this.sendAs(`${call} ${state}`, pbx, frame);
+  }
+
+  /**
+   * `send` with the key its arrival will be looked up by.
+   * @param {string} key @param {import('../lib/pbx').Pbx} pbx @param {Uint8Array} frame @returns {Entry}
+   */
+  sendAs(key, pbx, frame) {
     /** @type {Entry} */
     const e = { idx: this.next++, sentAt: performance.now() };
-    this.want.set(`${call} ${state}`, e);
+    this.want.set(key, e);
     pbx.send(frame);
     return e;
   }

@@ -5,7 +5,8 @@
   'use strict';
   /** @type {MessagePort | null} */
   let port = null;
-  window.addEventListener('cti-floor-port', (ev) => { port = /** @type {MessageEvent} */ (ev).ports[0] || port; });
+  // The first port only, as extension/hook.js takes it.
+  window.addEventListener('cti-floor-port', (ev) => { port = port || /** @type {MessageEvent} */ (ev).ports[0] || null; });
   const Native = window.WebSocket;
   window.WebSocket = new Proxy(Native, {
     construct(target, args, newTarget) {
