@@ -11,33 +11,34 @@ import { createStore } from './worker-store.js';
 import init, { Bridge } from './wasm/cti_core.js';
 
 // The worker's log: the console, and the core, which keeps the last lines for a
-// diagnostics report (and masks any number in them there).
-/** Lines waiting for logLater's timer (one or more tasks' worth). @type {Array<[number, unknown[]]>} */
+// diagnostics report (and masks any number in them there). The core's routine lines (a
+// trace per CALL_EVENT) go to the report only: the console stays quiet while calls flow.
+/** Lines waiting for logLater's timer (one or more tasks' worth): when, what, whether
+ * for the console too. @type {Array<[number, unknown[], boolean]>} */
 let later = [];
 /** @param {unknown[]} a */
 export function log(...a) {
-  if (later.length) later.push([Date.now(), a]); // behind the core's lines still waiting
-  else write(Date.now(), a);
+  if (later.length) later.push([Date.now(), a, true]); // behind the core's lines still waiting
+  else write(Date.now(), a, true);
 }
-/** @param {number} at @param {unknown[]} a */
-function write(at, a) {
-  console.log('[3CX Bridge]', ...a);
+/** @param {number} at @param {unknown[]} a @param {boolean} toConsole */
+function write(at, a, toConsole) {
+  if (toConsole) console.log('[3CX Bridge]', ...a);
   if (core) core.diagLog(`${new Date(at).toISOString().slice(11, 23)} ${a.map(String).join(' ')}`);
 }
-// The core's own log lines (one per CALL_EVENT) wait for a zero-delay timer, so that the
-// event is on its way to the connector first: writing a line cost more than deciding the
-// event (tests/bench, figure a.; most of all there, where DevTools receives every console
-// line). In order, with the time they were made; messages handled before the timer fires
+// The core's own lines wait for a zero-delay timer, so that the event is on its way to the
+// connector first: writing a line cost more than deciding the event (tests/bench, figure
+// a.). In order, with the time they were made; messages handled before the timer fires
 // add theirs, each bounded by what its message can carry.
-/** @param {string} line */
-function logLater(line) {
+/** @param {string} line @param {boolean} toConsole */
+function logLater(line, toConsole) {
   if (!later.length) setTimeout(writeLater, 0);
-  later.push([Date.now(), [line]]);
+  later.push([Date.now(), [line], toConsole]);
 }
 function writeLater() {
   const lines = later;
   later = [];
-  for (const [at, a] of lines) write(at, a);
+  for (const [at, a, toConsole] of lines) write(at, a, toConsole);
 }
 // chrome.alarms wakes a stopped worker; a plain timer is enough for what is due within the
 // worker's idle lifetime (Chrome stops it after 30 s without events).
@@ -144,7 +145,8 @@ function flush() {
     for (const e of c.poll()) {
       const fn = handlers[e.kind];
       if (fn) fn(e);
-      else if (e.kind === 'log') logLater(e.line);
+      else if (e.kind === 'log') logLater(e.line, true);
+      else if (e.kind === 'trace') logLater(e.line, false);
       else if (e.kind === 'pin') chrome.storage.local.set({ pinnedOrigin: e.origin || '' });
     }
   }

@@ -80,6 +80,24 @@ fn frames_become_events_for_the_live_session_in_order() {
 }
 
 #[test]
+fn a_call_that_simply_flows_leaves_masked_trace_lines_and_no_console_line() {
+    let mut b = ready();
+    let number = "+4989123456";
+    let mut seq = 1;
+    for f in [frame18(vec![leg(INSERTED, 28, 7, RINGING, true, number)]), frame18(vec![update(28, CONNECTED)])] {
+        seq += 1;
+        assert_eq!(b.handle_frame(1, PBX, "page", seq, seq * 10, &f), Accepted::Yes);
+        let effects = drain(&mut b);
+        assert_eq!(sent(&effects).len(), 1);
+        let traces: Vec<&String> =
+            effects.iter().filter_map(|e| if let Effect::Trace(l) = e { Some(l) } else { None }).collect();
+        assert_eq!(traces.len(), 1, "one trace line per event: {effects:?}");
+        assert!(traces[0].starts_with("tab 1: call 7") && !traces[0].contains(number), "masked: {}", traces[0]);
+        assert!(!effects.iter().any(|e| matches!(e, Effect::Log(_))), "the console stays quiet: {effects:?}");
+    }
+}
+
+#[test]
 fn a_repeated_frame_after_a_worker_restart_changes_nothing() {
     let mut b = ready();
     let f = frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]);

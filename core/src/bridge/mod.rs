@@ -233,29 +233,24 @@ pub struct StreamReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Send this text on the connector session `generation` (only while it is ready).
-    ToConnector {
-        generation: u64,
-        text: String,
-    },
+    ToConnector { generation: u64, text: String },
     /// Put this command frame on the tab's WebClient socket; report the outcome with
     /// `handle_send_result(tab, token, …)`.
-    FrameToTab {
-        tab: u32,
-        token: u32,
-        frame: Vec<u8>,
-    },
+    FrameToTab { tab: u32, token: u32, frame: Vec<u8> },
     /// Dial through the WebClient's own tel: dialog (the fallback method).
-    TelDial {
-        tab: u32,
-        number: String,
-        delay_ms: u32,
-    },
+    TelDial { tab: u32, number: String, delay_ms: u32 },
     /// What the offscreen document is configured with changed: the connector link's
     /// configuration, or the middleware address the stream may use (`stream_address`).
     LinkConfig(LinkConfig),
     /// The pinned WebClient origin changed (keep it across browser restarts).
     Pin(Option<String>),
+    /// A line for the console and the diagnostics report: something an administrator
+    /// may need to know (a refusal, a trust change, a command and its outcome).
     Log(String),
+    /// A routine line, one per CALL_EVENT: for the diagnostics report only. The console
+    /// stays quiet while calls simply flow (a line per event there cost the worker about
+    /// half its time under load: tests/bench, figure b.).
+    Trace(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -1040,7 +1035,7 @@ impl Bridge {
                     !done
                 });
             }
-            self.effects.push_back(Effect::Log(format!("tab {tab}: {}", summary(&ev))));
+            self.effects.push_back(Effect::Trace(format!("tab {tab}: {}", summary(&ev))));
             let texts = self.outbox.push(ev);
             if let Some(generation) = self.session {
                 for text in texts {

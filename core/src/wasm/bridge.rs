@@ -58,6 +58,9 @@ enum EffectView<'a> {
     Log {
         line: &'a str,
     },
+    Trace {
+        line: &'a str,
+    },
 }
 
 /// `{kind:'dial', number}` or `{kind:'drop', callId?}`. A plain struct rather than a
@@ -306,6 +309,7 @@ impl Bridge {
                 Effect::LinkConfig(config) => to_js(&EffectView::LinkConfig { config }),
                 Effect::Pin(origin) => to_js(&EffectView::Pin { origin: origin.as_deref() }),
                 Effect::Log(line) => to_js(&EffectView::Log { line }),
+                Effect::Trace(line) => to_js(&EffectView::Trace { line }),
             });
         }
         out
