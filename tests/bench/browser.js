@@ -114,6 +114,8 @@ async function cold({ h, pbx, ledger }, { runs, tag = 'c', hop = HOP }) {
     // A page with unacknowledged messages wakes a stopped worker at once: stop again then.
     for (let attempt = 1; ; attempt++) {
       await sleep(1000); // the previous frame's bookkeeping (storage, ack) is done
+      // A frame that does not pass the worker (the floor's direct route) does not start it.
+      if (!running().length) await cdp.send('ServiceWorker.startWorker', { scopeURL: prefix });
       const ids = await waitFor(() => (running().length ? running() : null), 5000, 'a running worker');
       const before = stops;
       for (const versionId of ids) await cdp.send('ServiceWorker.stopWorker', { versionId });

@@ -4,7 +4,10 @@
 // offscreen document -> WebSocket), with nothing on them: no core, no checks, no storage.
 // The PBX's frames are sent as in a. and c.; a sink on loopback stands in for the connector
 // and matches what arrives by its bytes. a.'s and c.'s targets are judged against dist/,
-// this only says how much of each figure is the browser's own.
+// this only says how much of each figure is the browser's own. It runs twice: on dist/'s
+// route, and on a direct one (content script -> runtime port -> offscreen document, the
+// worker not on the path), which is what a design with the core in the offscreen
+// document could reach.
 'use strict';
 const http = require('node:http');
 const path = require('node:path');
@@ -18,6 +21,7 @@ const FLOOR = path.join(__dirname, 'floor');
 const SINK_PORT = 19899; // floor/offscreen.js
 const HOP = 'hop measured: PBX ws.send() in Node -> sink ws "message" in Node, both performance.now() in this one process '
   + '(loopback TCP, page hook, MessageChannel, content script, runtime port, worker, offscreen channel, sink socket; nothing done on the way)';
+const HOP_DIRECT = 'hop measured: as f.a., without the worker: runtime port from the content script to the offscreen document, sink socket';
 
 /** The benchmark's Ledger for a sink that receives the frames' own bytes: keyed by them. */
 class BytesLedger extends Ledger {
@@ -38,7 +42,8 @@ class BytesLedger extends Ledger {
 
 /**
  * Runs a. and c. on the bare relay in its own browser (dist/ not loaded, so nothing else
- * competes for the CPUs). @param {{calls: number, warmup: number, gapMs: number, runs: number}} o
+ * competes for the CPUs), on dist/'s route and on the direct one.
+ * @param {{calls: number, warmup: number, gapMs: number, runs: number}} o
  */
 async function floor({ calls, warmup, gapMs, runs }) {
   const ledger = new BytesLedger();
@@ -62,13 +67,17 @@ async function floor({ calls, warmup, gapMs, runs }) {
     h = await launch({ ext: FLOOR });
     pbx = await new Pbx({ extension: '77' }).start();
     await waitFor(() => clients > 0, 15000, 'floor: the offscreen document at the sink');
-    const page = await h.openWebClient(pbx, { trust: false });
     const ctx = { h, pbx, conn: /** @type {any} */ (null), ledger };
     console.log('f. the floor: a bare relay extension (tests/bench/floor/) on the same hops as dist/, no core, no checks, no storage; a sink on loopback instead of the connector');
+    let page = await h.openWebClient(pbx, { trust: false });
     const a = await latency(ctx, { calls, warmup, gapMs, tag: 'f.a', hop: HOP });
     const c = await cold(ctx, { runs, tag: 'f.c', hop: HOP });
     await page.close().catch(() => {});
-    return { a, c };
+    page = await h.openWebClient(pbx, { trust: false, hash: '#direct' });
+    const directA = await latency(ctx, { calls, warmup, gapMs, tag: 'f.a direct', hop: HOP_DIRECT });
+    const directC = await cold(ctx, { runs, tag: 'f.c direct', hop: HOP_DIRECT });
+    await page.close().catch(() => {});
+    return { a, c, directA, directC };
   } finally {
     if (h) await h.close();
     if (pbx) await pbx.stop();

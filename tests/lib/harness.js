@@ -80,8 +80,8 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
      * origin: unless told otherwise, it is configured as the trusted WebClient origin (as an
      * administrator would), instead of relying on the first origin pinned.
      */
-    /** @param {{origin: string, connected: number}} pbx @param {{trust?: boolean}} [opts] */
-    async openWebClient(pbx, { trust = true } = {}) {
+    /** @param {{origin: string, connected: number}} pbx @param {{trust?: boolean, hash?: string}} [opts] `hash`: appended to the page's address (the bench floor's "#direct") */
+    async openWebClient(pbx, { trust = true, hash = '' } = {}) {
       if (trust) {
         await h.settings({ webclientOrigins: [pbx.origin] });
         // The worker applies settings asynchronously: wait until its status shows them.
@@ -93,7 +93,7 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       }
       const page = await context.newPage();
       page.on('console', (m) => logs.push(`page: ${m.text()}`));
-      await page.goto(`${pbx.origin}/webclient/`);
+      await page.goto(`${pbx.origin}/webclient/${hash}`);
       await waitFor(() => pbx.connected > 0, 5000, 'WebClient socket');
       return page;
     },

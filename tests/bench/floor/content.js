@@ -1,18 +1,26 @@
 // The floor's content script: each frame from the hook goes to the worker on a runtime
 // port at once, as extension/content.js sends a lone frame. A stopped worker closes the
 // port; the next frame connects again, which starts the worker (as content.js does).
+// On a page opened with #direct, the port is for the offscreen document instead, and the
+// worker leaves it: the hops of a design with no worker on the frame's path.
 (() => {
   'use strict';
+  const direct = location.hash === '#direct';
+  const name = direct ? 'floor-direct' : 'floor';
+  // The offscreen document listens for ports once asked (floor/offscreen.js).
+  let ready = !direct;
+  if (direct) chrome.runtime.sendMessage('floor-direct').then(() => { ready = true; });
   const channel = new MessageChannel();
   window.dispatchEvent(new MessageEvent('cti-floor-port', { ports: [channel.port2] }));
   /** @type {chrome.runtime.Port | null} */
   let port = null;
   function connect() {
-    const p = chrome.runtime.connect({ name: 'floor' });
+    const p = chrome.runtime.connect({ name });
     p.onDisconnect.addListener(() => { if (port === p) port = null; });
     return p;
   }
   channel.port1.onmessage = (ev) => {
+    if (!ready) return; // before the benchmark's first frame
     const msg = { ts: ev.data.ts, bytes: new Uint8Array(ev.data.buf) };
     port = port || connect();
     try {

@@ -28,6 +28,8 @@
   }
 
   chrome.runtime.onConnect.addListener((port) => {
+    // A direct port is the offscreen document's (floor/offscreen.js); left alone here, as
+    // disconnecting it would close it for the document too.
     if (port.name !== 'floor') return;
     port.onMessage.addListener((/** @type {{bytes: Uint8Array}} */ m) => {
       if (channel) channel.postMessage(m.bytes);
