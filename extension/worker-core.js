@@ -12,7 +12,8 @@ import init, { Bridge } from './wasm/cti_core.js';
 
 // The worker's log: the console, and the core, which keeps the last lines for a
 // diagnostics report (and masks any number in them there). The core's routine lines (a
-// trace per CALL_EVENT) go to the report only: the console stays quiet while calls flow.
+// trace per CALL_EVENT, masked) go to the report only, and to the console too with the
+// debugLogging setting: the console stays quiet while calls flow.
 /** Lines waiting for logLater's timer (one or more tasks' worth): when, what, whether
  * for the console too. @type {Array<[number, unknown[], boolean]>} */
 let later = [];
@@ -146,7 +147,7 @@ function flush() {
       const fn = handlers[e.kind];
       if (fn) fn(e);
       else if (e.kind === 'log') logLater(e.line, true);
-      else if (e.kind === 'trace') logLater(e.line, false);
+      else if (e.kind === 'trace') logLater(e.line, settings.debugLogging === true);
       else if (e.kind === 'pin') chrome.storage.local.set({ pinnedOrigin: e.origin || '' });
     }
   }

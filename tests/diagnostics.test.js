@@ -75,3 +75,35 @@ test('a diagnostics recording is masked and replays to the events the connector 
   assert.equal(got[0].call.remoteName, NAME, 'the connector had the name in the clear');
   await o.close();
 });
+
+test('call steps reach the worker\'s console only with debugLogging, and masked', async () => {
+  /** @type {string[]} */
+  const lines = [];
+  const onConsole = (/** @type {import('playwright-core').ConsoleMessage} */ m) => {
+    if (/^\[3CX Bridge\] tab \d+: call /.test(m.text())) lines.push(m.text());
+  };
+  h.context.on('console', onConsole);
+  let leg = 80;
+  /** One call, ringing and ended, through to the connector. */
+  const call = async () => {
+    const seen = conn.received.length, id = ++leg;
+    pbx.legs18([{ action: 2, id, callId: 900 + id, state: P.State.Ringing, incoming: true, callerId: NUMBER, name: NAME }]);
+    pbx.legs18([{ action: 4, id }]);
+    await waitFor(() => conn.events(conn.received.slice(seen)).length === 2, 5000, 'two events');
+  };
+  try {
+    await call();
+    await sleep(500); // the lines follow their events a task later
+    assert.equal(lines.length, 0, `quiet by default: ${lines.join(' | ')}`);
+    await h.settings({ debugLogging: true });
+    // The worker reads the settings a moment later: calls until the lines appear.
+    await waitFor(async () => { await call(); await sleep(100); return lines.length >= 2; }, 10000, 'console lines');
+    for (const l of lines) {
+      for (const secret of ['1357913', 'Erika', 'Musterfrau']) assert.ok(!l.includes(secret), `"${secret}" in "${l}"`);
+    }
+    assert.ok(lines.some((l) => l.includes(masked(NUMBER))), lines.join('\n'));
+  } finally {
+    h.context.off('console', onConsole);
+    await h.settings({ debugLogging: false });
+  }
+});

@@ -8,6 +8,7 @@ use cti_core::bridge::{
     MAX_FRAME_BYTES,
 };
 use cti_core::connector::Command;
+use cti_core::schema::LocalConnection;
 use cti_core::testkit::{delete, frame18, leg, update};
 
 const PBX: &str = "https://pbx.example.com";
@@ -82,9 +83,11 @@ fn frames_become_events_for_the_live_session_in_order() {
 #[test]
 fn a_call_that_simply_flows_leaves_masked_trace_lines_and_no_console_line() {
     let mut b = ready();
-    let number = "+4989123456";
+    let (number, name) = ("+4989123456", "Erika Musterfrau");
+    let ring =
+        LocalConnection { other_party_display_name: Some(name.into()), ..leg(INSERTED, 28, 7, RINGING, true, number) };
     let mut seq = 1;
-    for f in [frame18(vec![leg(INSERTED, 28, 7, RINGING, true, number)]), frame18(vec![update(28, CONNECTED)])] {
+    for f in [frame18(vec![ring]), frame18(vec![update(28, CONNECTED)])] {
         seq += 1;
         assert_eq!(b.handle_frame(1, PBX, "page", seq, seq * 10, &f), Accepted::Yes);
         let effects = drain(&mut b);
@@ -92,7 +95,8 @@ fn a_call_that_simply_flows_leaves_masked_trace_lines_and_no_console_line() {
         let traces: Vec<&String> =
             effects.iter().filter_map(|e| if let Effect::Trace(l) = e { Some(l) } else { None }).collect();
         assert_eq!(traces.len(), 1, "one trace line per event: {effects:?}");
-        assert!(traces[0].starts_with("tab 1: call 7") && !traces[0].contains(number), "masked: {}", traces[0]);
+        let t = traces[0];
+        assert!(t.starts_with("tab 1: call 7") && !t.contains(number) && !t.contains("Musterfrau"), "masked: {t}");
         assert!(!effects.iter().any(|e| matches!(e, Effect::Log(_))), "the console stays quiet: {effects:?}");
     }
 }

@@ -21,7 +21,8 @@ const FLOOR = path.join(__dirname, 'floor');
 const SINK_PORT = 19899; // floor/offscreen.js
 const HOP = 'hop measured: PBX ws.send() in Node -> sink ws "message" in Node, both performance.now() in this one process '
   + '(loopback TCP, page hook, MessageChannel, content script, runtime port, worker, offscreen channel, sink socket; nothing done on the way)';
-const HOP_DIRECT = 'hop measured: as f.a., without the worker: runtime port from the content script to the offscreen document, sink socket';
+const HOP_DIRECT = 'hop measured: as f.a., without the worker on the path: runtime port from the content script to the offscreen document, sink socket '
+  + '(in f.a direct the running worker holds the port too and receives each frame, as Chrome delivers to every listener; in f.c direct it is stopped)';
 
 /** The benchmark's Ledger for a sink that receives the frames' own bytes: keyed by them. */
 class BytesLedger extends Ledger {
@@ -73,6 +74,8 @@ async function floor({ calls, warmup, gapMs, runs }) {
     const a = await latency(ctx, { calls, warmup, gapMs, tag: 'f.a', hop: HOP });
     const c = await cold(ctx, { runs, tag: 'f.c', hop: HOP });
     await page.close().catch(() => {});
+    // The direct route second: once asked, the offscreen document keeps listening for
+    // ports, and would hold the worker route's ports open across a worker stop.
     page = await h.openWebClient(pbx, { trust: false, hash: '#direct' });
     const directA = await latency(ctx, { calls, warmup, gapMs, tag: 'f.a direct', hop: HOP_DIRECT });
     const directC = await cold(ctx, { runs, tag: 'f.c direct', hop: HOP_DIRECT });

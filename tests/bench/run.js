@@ -91,7 +91,7 @@ async function floorPart() {
   row('f. floor: bare relay, frame -> sink median / p99', `${fmt(r.a.median)} / ${fmt(r.a.p99)} ms (${r.a.n} frames)`, '(printed)', null);
   row('f. floor: worker stopped -> sink median / max', `${fmt(r.c.median)} / ${fmt(r.c.max)} ms`, '(printed)', null);
   row('f. floor, direct to offscreen: frame -> sink median / p99', `${fmt(r.directA.median)} / ${fmt(r.directA.p99)} ms (${r.directA.n} frames)`, '(printed)', null);
-  row('f. floor, direct to offscreen: worker stopped -> sink', `${fmt(r.directC.median)} / ${fmt(r.directC.max)} ms`, '(printed)', null);
+  row('f. floor, direct to offscreen: worker stopped -> sink median / max', `${fmt(r.directC.median)} / ${fmt(r.directC.max)} ms`, '(printed)', null);
 }
 
 (async () => {

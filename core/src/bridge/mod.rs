@@ -245,11 +245,13 @@ pub enum Effect {
     /// The pinned WebClient origin changed (keep it across browser restarts).
     Pin(Option<String>),
     /// A line for the console and the diagnostics report: something an administrator
-    /// may need to know (a refusal, a trust change, a command and its outcome).
+    /// may need to know (e.g. a refusal, a trust change, a command and its outcome, a
+    /// frame the tracker could not fully read, a full connector queue).
     Log(String),
-    /// A routine line, one per CALL_EVENT: for the diagnostics report only. The console
-    /// stays quiet while calls simply flow (a line per event there cost the worker about
-    /// half its time under load: tests/bench, figure b.).
+    /// A routine line, one per CALL_EVENT: for the diagnostics report, and for the
+    /// console only with the `debugLogging` setting. The console stays quiet while calls
+    /// simply flow (a line per event there cost the worker about half its time under
+    /// load: tests/bench, figure b.).
     Trace(String),
 }
 

@@ -52,12 +52,14 @@ fn a_call_through_the_wasm_bridge() {
     assert_eq!(ev[0]["call"]["state"], "offered");
     assert_eq!(ev[0]["ts"], 1_700_000_000_000u64);
     assert_eq!(ev[0]["context"]["tabId"], "9");
-    // Log lines never carry the number in full.
-    for (k, e) in &fx {
-        if k == "log" {
-            assert!(!get(e, "line").as_string().unwrap().contains("891111111"));
-        }
-    }
+    // Log and trace lines never carry the number in full; the call's step is a trace.
+    let lines: Vec<(String, String)> = fx
+        .iter()
+        .filter(|(k, _)| k == "log" || k == "trace")
+        .map(|(k, e)| (k.clone(), get(e, "line").as_string().unwrap()))
+        .collect();
+    assert!(lines.iter().any(|(k, l)| k == "trace" && l.contains("call 7")), "{lines:?}");
+    assert!(lines.iter().all(|(_, l)| !l.contains("891111111")), "{lines:?}");
     let st = b.status(2.0);
     assert_eq!(get(&get(&st, "badge"), "text").as_string().as_deref(), Some("…"), "no link report yet: searching");
     assert_eq!(Array::from(&get(&st, "calls")).length(), 1);

@@ -7,9 +7,17 @@
   'use strict';
   const direct = location.hash === '#direct';
   const name = direct ? 'floor-direct' : 'floor';
-  // The offscreen document listens for ports once asked (floor/offscreen.js).
-  let ready = !direct;
-  if (direct) chrome.runtime.sendMessage('floor-direct').then(() => { ready = true; });
+  // The offscreen document listens for ports once asked (floor/offscreen.js); frames
+  // wait for its answer, in order.
+  /** @type {Array<{ts: number, buf: ArrayBuffer}> | null} */
+  let waiting = direct ? [] : null;
+  if (direct) {
+    chrome.runtime.sendMessage('floor-direct').then(() => {
+      const w = waiting || [];
+      waiting = null;
+      w.forEach(relay);
+    }, (e) => console.error('floor: the offscreen document did not answer', e));
+  }
   const channel = new MessageChannel();
   window.dispatchEvent(new MessageEvent('cti-floor-port', { ports: [channel.port2] }));
   /** @type {chrome.runtime.Port | null} */
@@ -20,8 +28,12 @@
     return p;
   }
   channel.port1.onmessage = (ev) => {
-    if (!ready) return; // before the benchmark's first frame
-    const msg = { ts: ev.data.ts, bytes: new Uint8Array(ev.data.buf) };
+    if (waiting) waiting.push(ev.data);
+    else relay(ev.data);
+  };
+  /** @param {{ts: number, buf: ArrayBuffer}} data */
+  function relay(data) {
+    const msg = { ts: data.ts, bytes: new Uint8Array(data.buf) };
     port = port || connect();
     try {
       port.postMessage(msg);
@@ -30,5 +42,5 @@
       port = connect();
       port.postMessage(msg);
     }
-  };
+  }
 })();
