@@ -38,7 +38,8 @@
     try {
       port.postMessage(msg);
     } catch (_) {
-      // The worker stopped and its disconnect has not arrived yet: connect again.
+      // The receiving end went away (a stopped worker) before its disconnect arrived:
+      // connect again.
       port = connect();
       port.postMessage(msg);
     }
