@@ -1,9 +1,9 @@
 // Click-to-dial on PestRoutes pages (content script on the hosts granted at install). It
-// asks the worker once whether click-to-dial is on for this page; then a click on a tel:
+// asks the core once whether click-to-dial is on for this page; then a click on a tel:
 // link, or on an element marked as a phone number (class or id with "phone") whose text
-// is a phone number, asks the worker to dial it. Only the operator's own clicks count (a
+// is a phone number, asks the core to dial it. Only the operator's own clicks count (a
 // page script's synthetic click is not trusted). Whether this page may dial, and the
-// number, are decided by the worker's core, exactly as for DATEV's DIAL.
+// number, are decided by the core, exactly as for DATEV's DIAL.
 (() => {
   'use strict';
   const PHONE_TEXT = /^\+?[0-9(][0-9\s().\-/]{5,30}$/;
@@ -30,10 +30,10 @@
     if (!number) return;
     ev.preventDefault();
     ev.stopPropagation();
-    chrome.runtime.sendMessage(/** @type {PestRoutesToWorker} */ ({ kind: 'clickToDial', number })).catch(() => {});
+    chrome.runtime.sendMessage(/** @type {PestRoutesToCore} */ ({ kind: 'clickToDial', number })).catch(() => {});
   }
 
-  chrome.runtime.sendMessage(/** @type {PestRoutesToWorker} */ ({ kind: 'clickToDialEnabled' })).then((r) => {
+  chrome.runtime.sendMessage(/** @type {PestRoutesToCore} */ ({ kind: 'clickToDialEnabled' })).then((r) => {
     if (r && r.enabled === true) document.addEventListener('click', onClick, true);
   }, () => {});
 })();

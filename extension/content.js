@@ -1,7 +1,7 @@
 // Content script (isolated world) on candidate pages. Relays the page hook's WebClient
-// frames to the service worker and the worker's command frames to the hook. It decides
-// nothing about trust: the worker judges the page by the origin Chrome reports for this
-// port, and says whether to relay at all. It reads no settings, so no setting (and no
+// frames to the core (in the offscreen document, on a runtime port) and the core's command
+// frames to the hook. It decides nothing about trust: the core judges the page by the
+// origin Chrome reports for this port, and says whether to relay at all. It reads no settings, so no setting (and no
 // secret) ever enters a web page's process.
 (() => {
   'use strict';
@@ -22,12 +22,12 @@
   let inFlightMax = Infinity;
   let batchMax = Infinity;
   let dropped = 0;
-  /** Sent but not yet stored by the worker; sent again after a worker restart. @type {PageToWorker[]} */
+  /** Sent but not yet stored; sent again to a new document. @type {PageToCore[]} */
   const unacked = [];
-  /** Frames waiting for this task to end, or for the worker to catch up (see flushFrames).
+  /** Frames waiting for this task to end, or for the core to catch up (see flushFrames).
    * @type {FrameItem[]} */
   let batch = [];
-  /** @type {Map<number, number>} hook command id -> worker token */
+  /** @type {Map<number, number>} hook command id -> the core's token */
   const commands = new Map();
   let nextCommand = 1;
 
@@ -39,7 +39,7 @@
     const version = read('wc.version');
     const name = localStorage.getItem('yourname');
     const ext = p.username;
-    // The page's storage is the page's: each field is cut to what the worker accepts
+    // The page's storage is the page's: each field is cut to what the core accepts
     // (the core blanks anything longer than it uses anyway).
     /** @param {unknown} v */
     const field = (v) => (typeof v === 'string' ? v.slice(0, M.IDENTITY_FIELD_MAX) : '');
@@ -59,22 +59,22 @@
     }
   }
 
-  /** @param {PageToWorker} msg */
+  /** @param {PageToCore} msg */
   function post(msg) {
     if (!port) connect();
     try {
       port?.postMessage(msg);
     } catch (_) {
-      port = null; // the worker went away; connect() resends everything unacked
+      port = null; // the document went away; everything unacked goes again on the next port
     }
   }
 
-  /** @param {PageToWorker} msg */
+  /** @param {PageToCore} msg */
   function send(msg) {
     if (refused) return;
     if (unacked.length >= queueMax) {
       unacked.splice(0, 1);
-      if (++dropped % 100 === 1) console.warn(`[3CX Bridge] worker unreachable: ${dropped} WebClient messages dropped`);
+      if (++dropped % 100 === 1) console.warn(`[3CX Bridge] extension unreachable: ${dropped} WebClient messages dropped`);
     }
     unacked.push(msg);
     if (trusted) post(msg);
@@ -84,10 +84,10 @@
   const inFlight = () => unacked.reduce((n, m) => n + (m.kind === 'frames' ? 1 : 0), 0);
 
   /**
-   * Sends the waiting frames as one message, unless the worker has `inFlightMax` frame
+   * Sends the waiting frames as one message, unless the core has `inFlightMax` frame
    * messages still to store: then they wait for the next ack (and grow into one larger
    * message), so a burst costs a few messages instead of one per frame. Anything else
-   * for the worker (`force`) takes the waiting frames along first, in order.
+   * for the core (`force`) takes the waiting frames along first, in order.
    * @param {boolean} [force]
    */
   function flushFrames(force = false) {
@@ -98,8 +98,8 @@
     send({ kind: 'frames', pageId, frames });
   }
 
-  /** @param {WorkerToPage} msg */
-  function fromWorker(msg) {
+  /** @param {CoreToPage} msg */
+  function fromCore(msg) {
     if (msg.kind === 'verdict') {
       if (!msg.trusted) {
         refused = true;
@@ -127,21 +127,51 @@
     }
   }
 
-  /** @param {PageToWorker} m */
+  /** @param {PageToCore} m */
   function ackSeq(m) {
     return m.kind === 'frames' ? m.frames[m.frames.length - 1].seq : 'seq' in m ? m.seq : 0;
   }
 
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let retry;
+  let retryMs = 0;
   function connect() {
-    if (port || refused) return;
-    port = chrome.runtime.connect({ name: M.PORT_WEBCLIENT });
-    port.onMessage.addListener(fromWorker);
-    port.onDisconnect.addListener(() => {
-      port = null;
-      // A stopped worker: come back at once if something still waits for it. The new
-      // worker recognises what it had already stored (page id and sequence number).
-      if (trusted && unacked.length) for (const m of unacked) post(m);
+    if (port || refused || retry) return;
+    const p = chrome.runtime.connect({ name: M.PORT_WEBCLIENT });
+    port = p;
+    let answered = false;
+    p.onMessage.addListener((msg) => {
+      answered = true;
+      retryMs = 0;
+      fromCore(msg);
     });
+    p.onDisconnect.addListener(() => {
+      void chrome.runtime.lastError;
+      if (port !== p) return;
+      port = null;
+      if (refused) return;
+      if (answered) {
+        // The document died: come back at once if something still waits. A new
+        // document restores the core's stored state and recognises what it had
+        // already stored (page id and sequence number).
+        if (unacked.length) reconnect();
+        return;
+      }
+      // No document answered (it is being opened again): ask the worker for one, and
+      // try again a little later, then less and less often.
+      chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {});
+      retryMs = Math.min(retryMs ? retryMs * 2 : 50, 2000);
+      retry = setTimeout(() => {
+        retry = undefined;
+        reconnect();
+      }, retryMs);
+    });
+  }
+  /** Connects again and sends everything not yet stored (once trusted; before that the
+   * verdict sends it). */
+  function reconnect() {
+    connect();
+    if (trusted) for (const m of unacked) post(m);
   }
 
   hook.onmessage = (ev) => {
@@ -168,12 +198,14 @@
     }
   };
 
-  // A restarted worker that has a command for this page asks it to connect again.
+  // A new document that has a command for this page asks it (through the worker) to
+  // connect again.
   chrome.runtime.onMessage.addListener((/** @type {WorkerNudge} */ msg, sender) => {
     if (sender.id !== chrome.runtime.id || !msg || msg.kind !== 'reconnect' || !trusted) return;
     if (!port) {
-      connect();
-      for (const m of unacked) post(m);
+      clearTimeout(retry);
+      retry = undefined;
+      reconnect();
     }
   });
 

@@ -1,4 +1,4 @@
-// The options page's diagnostics control: start and stop a recording in the worker's core
+// The options page's diagnostics control: start and stop a recording in the core
 // and save the file it makes (replay input, numbers and names masked by the core, with a
 // status report on top). It decides nothing: durations are the page's choices, limits the core's.
 const t = (/** @type {string} */ key, /** @type {string[]} */ args = []) => chrome.i18n.getMessage(key, args) || key;
@@ -8,7 +8,7 @@ const stop = /** @type {HTMLButtonElement} */ ($('diag-stop'));
 const save = /** @type {HTMLButtonElement} */ ($('diag-save'));
 const minutes = /** @type {HTMLSelectElement} */ ($('diag-minutes'));
 
-/** @param {UiToWorker} m @returns {Promise<any>} */
+/** @param {UiToCore} m @returns {Promise<any>} */
 const ask = (m) => chrome.runtime.sendMessage(m);
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */

@@ -30,7 +30,7 @@
   const setTimer = window.setTimeout.bind(window);
   const makeUrl = (/** @type {unknown} */ u) => new URL(String(u), location.href);
   const OPEN = NativeWebSocket.OPEN;
-  // Before the worker's verdict the hook holds a WebClient socket's first frames (the
+  // Before the core's verdict the hook holds a WebClient socket's first frames (the
   // PBX's initial state), bounded; sites without such a socket never buffer anything.
   const EARLY_MAX = 512;
 

@@ -21,23 +21,27 @@
  *   | {kind: 'tel', id: number, number: string, delayMs: number}} ContentToHook
  */
 
-// ---- content script <-> service worker, on a runtime port named PORT_WEBCLIENT ------------
+// ---- content script <-> the core (offscreen document), on a runtime port named PORT_WEBCLIENT
+// Only the offscreen document listens for runtime ports, so a page's port reaches the core
+// alone, and a stopped service worker neither touches it nor is woken by it.
 /**
  * @typedef {{seq: number, ts: number, bytes: Uint8Array}} FrameItem
  * @typedef {{kind: 'login', pageId: string, seq: number, identity: Identity}
  *   | {kind: 'frames', pageId: string, frames: FrameItem[]}
  *   | {kind: 'closed', pageId: string, seq: number}
  *   | {kind: 'oversized', size: number}
- *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToWorker
+ *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToCore
  * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number, inFlight: number, batchMax: number}
  *   | {kind: 'ack', seq: number}
  *   | {kind: 'send', token: number, frame: Uint8Array}
- *   | {kind: 'tel', token: number, number: string, delayMs: number}} WorkerToPage
- * @typedef {{kind: 'reconnect'}} WorkerNudge  (runtime.sendMessage to the tab: connect again)
+ *   | {kind: 'tel', token: number, number: string, delayMs: number}} CoreToPage
+ * @typedef {{kind: 'reconnect'}} WorkerNudge  (tabs.sendMessage from the worker to the tab: connect again)
  */
 
-// ---- offscreen document -> service worker on a runtime port named PORT_LINK; ---------------
-// ---- service worker -> offscreen document on a MessageChannel ('attach' hands it over) --
+// ---- service worker <-> offscreen document, on a runtime port named PORT_LINK that the
+// ---- worker opens; the document says {kind: 'wake'} (runtime.sendMessage) when it has
+// ---- something for a worker that is not connected, which starts a stopped worker. A page
+// ---- whose port found no document says the same.
 /**
  * @typedef {{extension: string, domain: string, webclientVersion: string, userName: string,
  *   bridgePort: number, lastGoodPort: number}} LinkSettings
@@ -46,32 +50,39 @@
  * @typedef {{state: string, agent?: string}} StreamReport
  * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
  * @typedef {{kind: 'dial', number: string} | {kind: 'drop', callId?: string | null}} ConnectorCommand
- * @typedef {{kind: 'config', link: LinkSettings, stream: StreamSettings}
- *   | {kind: 'send', generation: number, texts: string[]}
- *   | {kind: 'attach'}} WorkerToOffscreen
- * @typedef {{kind: 'hello', fresh: boolean, ready: number | null}
- *   | {kind: 'ready', generation: number, port: number}
- *   | {kind: 'down', generation: number}
- *   | {kind: 'linkStatus', status: LinkReport}
- *   | {kind: 'streamStatus', status: StreamReport}
+ * @typedef {{kind: 'attach', bridge: string | null, pin: string, settings: Record<string, any>, lastGoodPort: number, language: string, version: string}
+ *   | {kind: 'settings', settings: Record<string, any>}
+ *   | {kind: 'stored', id: number}
+ *   | {kind: 'tabClosed', tab: number}
+ *   | {kind: 'missingHosts', hosts: string[]}
+ *   | {kind: 'popResult', term: string, key: string, args: string[], ok: boolean}
+ *   | {kind: 'unreachable', tab: number}
+ *   | {kind: 'log', line: string}} WorkerToDoc
+ *   (attach: the first message on every new port; `bridge` is the stored state, used only by
+ *   a document that has no core yet)
+ * @typedef {{kind: 'store', id: number, bridge: string}
+ *   | {kind: 'status', status: any}
+ *   | {kind: 'pin', origin: string}
  *   | {kind: 'rememberPort', port: number}
- *   | {kind: 'command', command: ConnectorCommand}
- *   | {kind: 'screenPop', pop: ScreenPop}} OffscreenToWorker
+ *   | {kind: 'screenPop', pop: ScreenPop}
+ *   | {kind: 'nudge', tab: number}} DocToWorker
+ *   (store is answered with stored, nudge with unreachable when the tab does not answer)
+ * @typedef {{kind: 'wake'}} Wake
  */
 
-// ---- PestRoutes page (click-to-dial content script) -> service worker, runtime.sendMessage --
+// ---- PestRoutes page (click-to-dial content script) -> the core, runtime.sendMessage --------
 /**
- * @typedef {{kind: 'clickToDialEnabled'} | {kind: 'clickToDial', number: string}} PestRoutesToWorker
+ * @typedef {{kind: 'clickToDialEnabled'} | {kind: 'clickToDial', number: string}} PestRoutesToCore
  *   (clickToDialEnabled is answered with {enabled: boolean})
  */
 
-// ---- popup / options -> service worker, runtime.sendMessage -------------------------------
+// ---- popup / options -> the core, runtime.sendMessage --------------------------------------
 /**
  * @typedef {{kind: 'forgetPinnedOrigin'}
  *   | {kind: 'diagStart', minutes: number}
  *   | {kind: 'diagStop'}
  *   | {kind: 'diagStatus'}
- *   | {kind: 'diagFetch'}} UiToWorker
+ *   | {kind: 'diagFetch'}} UiToCore
  * @typedef {{active: boolean, until: number, frames: number, bytes: number, full: boolean}} DiagStatus
  *   (the reply to diagStart, diagStop and diagStatus; diagFetch replies {text: string})
  */
@@ -103,21 +114,26 @@ var CtiMessages = (() => {
     sent: (m) => isNum(m.token) && typeof m.ok === 'boolean' && isStr(m.why, 200),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
-  const OFFSCREEN = {
-    hello: (m) => typeof m.fresh === 'boolean' && (m.ready === null || isNum(m.ready)),
-    ready: (m) => isNum(m.generation) && isNum(m.port),
-    down: (m) => isNum(m.generation),
-    linkStatus: (m) => isObj(m.status) && isStr(m.status.state, 32),
-    streamStatus: (m) => isObj(m.status) && isStr(m.status.state, 32),
+  const FROM_DOC = {
+    store: (m) => isNum(m.id) && typeof m.bridge === 'string',
+    status: (m) => isObj(m.status),
+    pin: (m) => isStr(m.origin, 2048),
     rememberPort: (m) => isNum(m.port),
-    command: (m) => isObj(m.command) && (m.command.kind === 'dial' ? isStr(m.command.number, 64) : m.command.kind === 'drop'),
     screenPop: (m) => isObj(m.pop) && Array.isArray(m.pop.searchTerms),
+    nudge: (m) => isNum(m.tab),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
-  const TO_OFFSCREEN = {
-    config: (m) => isObj(m.link) && isObj(m.stream),
-    send: (m) => isNum(m.generation) && Array.isArray(m.texts) && m.texts.every((t) => typeof t === 'string'),
-    attach: () => true,
+  const FROM_WORKER = {
+    attach: (m) => (m.bridge === null || typeof m.bridge === 'string') && isStr(m.pin, 2048) && isObj(m.settings) &&
+      isNum(m.lastGoodPort) && isStr(m.language, 64) && isStr(m.version, 64),
+    settings: (m) => isObj(m.settings),
+    stored: (m) => isNum(m.id),
+    tabClosed: (m) => isNum(m.tab),
+    missingHosts: (m) => Array.isArray(m.hosts) && m.hosts.every((h) => isStr(h, 2048)),
+    popResult: (m) => isStr(m.term) && isStr(m.key, 64) && Array.isArray(m.args) && m.args.every((a) => isStr(a)) &&
+      typeof m.ok === 'boolean',
+    unreachable: (m) => isNum(m.tab),
+    log: (m) => isStr(m.line),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const PESTROUTES = {
@@ -159,15 +175,15 @@ var CtiMessages = (() => {
     PORT_LINK,
     IDENTITY_FIELD_MAX,
     /** @param {unknown} m */
-    parsePage: (m) => /** @type {PageToWorker | null} */ (check(PAGE, 'a WebClient page', m)),
+    parsePage: (m) => /** @type {PageToCore | null} */ (check(PAGE, 'a WebClient page', m)),
     /** @param {unknown} m */
-    parseOffscreen: (m) => /** @type {OffscreenToWorker | null} */ (check(OFFSCREEN, 'the offscreen document', m)),
+    parseFromDoc: (m) => /** @type {DocToWorker | null} */ (check(FROM_DOC, 'the offscreen document', m)),
     /** @param {unknown} m */
-    parseToOffscreen: (m) => /** @type {WorkerToOffscreen | null} */ (check(TO_OFFSCREEN, 'the service worker', m)),
+    parseFromWorker: (m) => /** @type {WorkerToDoc | null} */ (check(FROM_WORKER, 'the service worker', m)),
     /** @param {unknown} m */
-    parsePestRoutes: (m) => /** @type {PestRoutesToWorker | null} */ (check(PESTROUTES, 'a PestRoutes page', m)),
+    parsePestRoutes: (m) => /** @type {PestRoutesToCore | null} */ (check(PESTROUTES, 'a PestRoutes page', m)),
     /** @param {unknown} m */
-    parseUi: (m) => /** @type {UiToWorker | null} */ (check(UI, 'an extension page', m)),
+    parseUi: (m) => /** @type {UiToCore | null} */ (check(UI, 'an extension page', m)),
     /** @param {unknown} m */
     parseHook: (m) => /** @type {HookToContent | null} */ (check(HOOK, 'the page hook', m)),
   };

@@ -79,7 +79,7 @@ function render(st) {
 }
 
 $('#options').onclick = () => chrome.runtime.openOptionsPage();
-$('#forget').onclick = () => chrome.runtime.sendMessage(/** @type {UiToWorker} */ ({ kind: 'forgetPinnedOrigin' }));
+$('#forget').onclick = () => chrome.runtime.sendMessage(/** @type {UiToCore} */ ({ kind: 'forgetPinnedOrigin' }));
 
 chrome.storage.session.get('status').then(({ status }) => render(status));
 chrome.storage.session.onChanged.addListener((changes) => {

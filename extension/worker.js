@@ -1,14 +1,11 @@
 // Service worker entry: wiring only. Each import registers its listeners at the top level
-// of the first turn, so that any event can wake the worker.
-//   worker-core.js        the core (crate::bridge), its effects, timer, settings
-//   worker-store.js       the core's state in storage.session, off the critical path
-//   worker-pages.js       WebClient tabs (content.js ports)
-//   worker-link.js        the offscreen document that holds the connector link
+// of the first turn, so that any event can wake the worker. The call path is not here: it
+// runs in the offscreen document (offscreen.js), which never stops.
+//   worker-doc.js         the offscreen document: opens it, hands it the settings, stores
+//                         the core's state, nudges and reports tabs
 //   worker-pestroutes.js  screen-pops, PestRoutes host access
-//   worker-ui.js          requests from the popup and the options page; badge and status
-import './worker-core.js';
-import './worker-pages.js';
-import './worker-link.js';
+//   worker-ui.js          the badge and the status for the popup
+import './worker-doc.js';
 import './worker-pestroutes.js';
 import './worker-ui.js';
 

@@ -76,13 +76,12 @@ test('a diagnostics recording is masked and replays to the events the connector 
   await o.close();
 });
 
-test('call steps reach the worker\'s console only with debugLogging, and masked', async () => {
+test('call steps reach the console (the offscreen document\'s, where the core runs) only with debugLogging, and masked', async () => {
   /** @type {string[]} */
   const lines = [];
-  const onConsole = (/** @type {import('playwright-core').ConsoleMessage} */ m) => {
-    if (/^\[3CX Bridge\] tab \d+: call /.test(m.text())) lines.push(m.text());
-  };
-  h.context.on('console', onConsole);
+  const stopListening = await h.docConsole((line) => {
+    if (/^\[3CX Bridge\] tab \d+: call /.test(line)) lines.push(line);
+  });
   let leg = 80;
   /** One call, ringing and ended, through to the connector. */
   const call = async () => {
@@ -96,14 +95,14 @@ test('call steps reach the worker\'s console only with debugLogging, and masked'
     await sleep(500); // the lines follow their events a task later
     assert.equal(lines.length, 0, `quiet by default: ${lines.join(' | ')}`);
     await h.settings({ debugLogging: true });
-    // The worker reads the settings a moment later: calls until the lines appear.
+    // The settings reach the core a moment later: calls until the lines appear.
     await waitFor(async () => { await call(); await sleep(100); return lines.length >= 2; }, 10000, 'console lines');
     for (const l of lines) {
       for (const secret of ['1357913', 'Erika', 'Musterfrau']) assert.ok(!l.includes(secret), `"${secret}" in "${l}"`);
     }
     assert.ok(lines.some((l) => l.includes(masked(NUMBER))), lines.join('\n'));
   } finally {
-    h.context.off('console', onConsole);
+    stopListening();
     await h.settings({ debugLogging: false });
   }
 });

@@ -67,7 +67,7 @@ pub struct RecorderStatus {
 /// The recording: masked lines while active, bounded by `MAX_RECORD_BYTES`.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
-    /// The worker's last log lines (kept whether or not a recording runs).
+    /// The extension's last log lines (kept whether or not a recording runs).
     logs: std::collections::VecDeque<String>,
     until: u64,
     started: u64,
@@ -84,7 +84,7 @@ impl Recorder {
         *self = Recorder { logs, until: now + duration_ms.min(MAX_RECORD_MS), started: now, ..Default::default() };
     }
 
-    /// One line of the worker's log, for the report.
+    /// One line of the extension's log, for the report.
     pub fn log(&mut self, line: &str) {
         let mut end = line.len().min(MAX_LOG_LINE);
         while !line.is_char_boundary(end) {

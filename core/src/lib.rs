@@ -13,7 +13,8 @@
 //! - [`link`]: the connector outbox (nothing lost across restarts) and port search.
 //! - [`session`]: the connector session policy (discovery, HELLO, whose connector it is).
 //! - [`sse`], [`screenpop`]: the PestRoutes middleware's event stream.
-//! - [`bridge`]: the service worker's state machine (trust, commands, outbox, status).
+//! - [`bridge`]: the call path's state machine (trust, commands, outbox, status), in the
+//!   offscreen document.
 //! - [`settings`]: the office settings: defaults, limits, the one validator.
 //! - [`diagnostics`]: recording masked frames for a file an operator can send.
 //! - [`privacy`]: masking numbers and names for logs.

@@ -90,44 +90,6 @@ impl Outbox {
     }
 }
 
-/// How many recently sent texts `RecentTexts` remembers.
-pub const RECENT_TEXTS: usize = 1024;
-
-/// The texts sent on the current connector session, recently: a service worker that
-/// stopped before it stored its state processes some frames again and produces the very
-/// same CALL_EVENT texts (same call, state and page time); the connector gets each once.
-#[derive(Clone, Debug, Default)]
-pub struct RecentTexts {
-    order: VecDeque<u64>,
-    seen: std::collections::HashSet<u64>,
-}
-
-impl RecentTexts {
-    /// Whether `text` is new (and now remembered); false for a repeat.
-    pub fn admit(&mut self, text: &str) -> bool {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut h);
-        let key = h.finish();
-        if !self.seen.insert(key) {
-            return false;
-        }
-        self.order.push_back(key);
-        if self.order.len() > RECENT_TEXTS {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-        true
-    }
-
-    /// A new session: it must hear everything again.
-    pub fn clear(&mut self) {
-        self.order.clear();
-        self.seen.clear();
-    }
-}
-
 /// The range the connector binds in.
 pub const PORT_RANGE: std::ops::RangeInclusive<u16> = 19800..=19899;
 
@@ -219,19 +181,6 @@ mod tests {
         }
         assert_eq!(o.dropped(), 2);
         assert_eq!(states(&o.session_started()), ["2 offered", "3 offered", "4 offered"]);
-    }
-
-    #[test]
-    fn recent_texts_admit_each_text_once_and_forget_the_oldest() {
-        let mut r = RecentTexts::default();
-        assert!(r.admit("a"));
-        assert!(!r.admit("a"));
-        for i in 0..RECENT_TEXTS {
-            assert!(r.admit(&i.to_string()));
-        }
-        assert!(r.admit("a"), "forgotten after RECENT_TEXTS others");
-        r.clear();
-        assert!(r.admit("0"));
     }
 
     #[test]

@@ -40,8 +40,9 @@ pub const BACKOFF_MIN_MS: u64 = 2_000;
 /// Longest wait between searches.
 pub const BACKOFF_MAX_MS: u64 = 30_000;
 
-/// What the shell knows about the operator and the settings. The worker's core decides
-/// it (`bridge::Bridge::link_config`); the offscreen document hands it to the session.
+/// What the shell knows about the operator and the settings. The call path's core
+/// decides it (`bridge::Bridge::link_config`); the offscreen document hands it to the
+/// session.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkConfig {

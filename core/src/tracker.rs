@@ -159,8 +159,8 @@ impl std::fmt::Display for DropError {
 
 impl std::error::Error for DropError {}
 
-/// The call tracker of one WebClient tab. Serialisable, so a restarted service worker
-/// carries on exactly where the stopped one was.
+/// The call tracker of one WebClient tab. Serialisable, so a reopened offscreen document
+/// carries on exactly where the closed one was.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallTracker {
     stale_after_ms: u64,

@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { WebSocket } = require('ws');
 const { unpackedId } = require('./policy');
 
 const DIST = path.resolve(__dirname, '..', '..', 'dist');
@@ -28,6 +29,9 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       `--load-extension=${[ext, ...extensions].join(',')}`,
       '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
+      // For docConsole(): Playwright does not show the offscreen document. 0: a free port,
+      // on 127.0.0.1 (Chromium's default), written to DevToolsActivePort.
+      '--remote-debugging-port=0',
       ...(lang ? [`--lang=${lang}`] : []),
       ...args,
     ],
@@ -96,6 +100,31 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       await page.goto(`${pbx.origin}/webclient/${hash}`);
       await waitFor(() => pbx.connected > 0, 5000, 'WebClient socket');
       return page;
+    },
+    /**
+     * Calls `onLine` with each line the offscreen document writes to its console from now
+     * on (args joined by spaces, as Playwright's `text()`), over a DevTools connection of
+     * its own. Returns a function that stops listening.
+     * @param {(line: string) => void} onLine
+     */
+    async docConsole(onLine) {
+      const port = fs.readFileSync(path.join(dir, 'DevToolsActivePort'), 'utf8').split('\n')[0];
+      const url = `chrome-extension://${extensionId}/offscreen.html`;
+      const doc = await waitFor(async () => {
+        const list = /** @type {Array<{url: string, webSocketDebuggerUrl: string}>} */ (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json());
+        return list.find((t) => t.url === url);
+      }, 5000, 'the offscreen document');
+      const ws = new WebSocket(doc.webSocketDebuggerUrl);
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      // Runtime.enable reports earlier lines too: only those after this call count.
+      const since = Date.now();
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data));
+        if (m.method !== 'Runtime.consoleAPICalled' || m.params.timestamp < since) return;
+        onLine(m.params.args.map((/** @type {{value?: unknown, description?: string}} */ a) => (a.value !== undefined ? String(a.value) : a.description)).join(' '));
+      });
+      ws.send(JSON.stringify({ id: 1, method: 'Runtime.enable' }));
+      return () => ws.close();
     },
     async popup() {
       const page = await context.newPage();

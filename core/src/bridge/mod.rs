@@ -1,6 +1,6 @@
-//! The service worker's state machine: which WebClient tabs are believed, their calls,
-//! the connector outbox, DATEV's commands (pace, dial policy, confirmation, fallback)
-//! and what the popup shows.
+//! The call path's state machine (in the offscreen document): which WebClient tabs are
+//! believed, their calls, the connector outbox, DATEV's commands (pace, dial policy,
+//! confirmation, fallback) and what the popup shows.
 //!
 //! Sans-IO in the style of `quinn-proto`: `handle_*` for what arrives (frames from a tab,
 //! the connector link's reports, commands, the clock), `poll_effect` for what the shell
@@ -44,11 +44,11 @@ pub const MAX_POPS: usize = 10;
 pub const OUTBOX_MAX: usize = 10_000;
 /// Frames from a page: anything larger is refused before it is copied.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
-/// Frames a page may hold for the worker before it drops the oldest (and counts them).
+/// Frames a page may hold for the core before it drops the oldest (and counts them).
 pub const PAGE_QUEUE_MAX: usize = 4_096;
-/// Frame messages a page keeps on their way to the worker before it holds new frames back
+/// Frame messages a page keeps on their way to the core before it holds new frames back
 /// and sends them together once one is acknowledged: one frame travels alone when the
-/// worker keeps up, a burst travels as few messages (each costs a trip through the browser
+/// core keeps up, a burst travels as few messages (each costs a trip through the browser
 /// process and one state write).
 pub const PAGE_IN_FLIGHT: usize = 2;
 /// Frames in one message at most (a held batch is sent once it has this many).
@@ -125,8 +125,8 @@ pub enum DialMethod {
     Tel,
 }
 
-/// The settings the worker acts on (local or policy; the shell has validated types).
-/// The PestRoutes secret is not among them: the worker's core never needs it.
+/// The settings the core acts on (local or policy; the shell has validated types).
+/// The PestRoutes secret is not among them: the core never needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
@@ -250,7 +250,7 @@ pub enum Effect {
     Log(String),
     /// A routine line, one per CALL_EVENT: for the diagnostics report, and for the
     /// console only with the `debugLogging` setting. The console stays quiet while calls
-    /// simply flow (a line per event there cost the worker about half its time under
+    /// simply flow (a line per event there cost the call path about half its time under
     /// load: tests/bench, figure b.).
     Trace(String),
 }
@@ -272,7 +272,7 @@ struct Tab {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Accepted {
     Yes,
-    /// Seen before (a resend after a worker restart): acknowledge, change nothing.
+    /// Seen before (a resend to a reopened offscreen document): acknowledge, change nothing.
     Repeat,
     /// Not from a trusted WebClient origin, or malformed: change nothing.
     Refused,
@@ -349,7 +349,7 @@ pub struct Bridge {
     #[serde(skip)]
     effects: VecDeque<Effect>,
     /// A diagnostics recording: kept in memory only (it is not call state, and storing
-    /// megabytes with every frame would slow the call path); frames keep the worker alive.
+    /// megabytes with every frame would slow the call path); frames keep it alive.
     #[serde(skip)]
     recorder: Recorder,
     #[serde(skip)]
@@ -380,7 +380,7 @@ impl Bridge {
 
     // ---- persistence -----------------------------------------------------------------
 
-    /// What a restarted worker needs to carry on (tabs and their calls, the outbox, trust,
+    /// What a reopened offscreen document needs to carry on (tabs and their calls, the outbox, trust,
     /// commands in flight), in postcard's compact binary form behind a format byte.
     /// Settings, a diagnostics recording and undelivered effects are not part of it.
     pub fn snapshot(&self) -> Vec<u8> {

@@ -96,7 +96,7 @@ pub struct TrustView {
     pub pinned: Option<String>,
 }
 
-/// The whole status, as the worker stores it for the popup (`storage.session.status`).
+/// The whole status, as the service worker stores it for the popup (`storage.session.status`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StatusView {
     pub v: u8,

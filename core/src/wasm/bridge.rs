@@ -1,4 +1,5 @@
-//! wasm-bindgen surface of the service worker's state machine (`crate::bridge`).
+//! wasm-bindgen surface of the call path's state machine (`crate::bridge`), which runs in
+//! the offscreen document.
 //! Translation only: numbers and strings in, plain JS objects out.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -73,7 +74,7 @@ struct CommandView {
     call_id: Option<String>,
 }
 
-/// The service worker's state: WebClient tabs, trust, outbox, commands, status.
+/// The call path's state: WebClient tabs, trust, outbox, commands, status.
 #[wasm_bindgen]
 pub struct Bridge {
     inner: bridge::Bridge,
@@ -91,7 +92,7 @@ struct Page {
     id: Rc<str>,
 }
 
-/// More pages than tabs a worker tracks (`bridge::MAX_TABS`) is not a WebClient: the
+/// More pages than tabs the core tracks (`bridge::MAX_TABS`) is not a WebClient: the
 /// oldest is forgotten (its handle is refused; its tab gets a new one on its next message).
 const MAX_PAGES: usize = 64;
 
@@ -102,7 +103,8 @@ impl Bridge {
         Bridge { inner: bridge::Bridge::new(settings(settings_json)), pages: Vec::new(), next_page: 1 }
     }
 
-    /// Rebuilds the state from `snapshot()` (the worker restarted); throws on a bad one.
+    /// Rebuilds the state from `snapshot()` (the offscreen document was opened again);
+    /// throws on a bad one.
     pub fn restore(snapshot: &str, settings_json: &str) -> Result<Bridge, JsError> {
         let bytes = BASE64.decode(snapshot).map_err(|_| JsError::new("bad snapshot: not base64"))?;
         bridge::Bridge::restore(&bytes, settings(settings_json))
@@ -369,7 +371,7 @@ impl Bridge {
         to_js(&self.inner.recorder().status(ms(now)))
     }
 
-    /// One line of the worker's log, kept for the report.
+    /// One line of the extension's log, kept for the report.
     #[wasm_bindgen(js_name = diagLog)]
     pub fn diag_log(&mut self, line: &str) {
         self.inner.recorder().log(line);
@@ -391,7 +393,7 @@ struct Limits {
     batch_max: usize,
 }
 
-/// What a WebClient page may hold for the worker and how it sends it:
+/// What a WebClient page may hold for the core and how it sends it:
 /// `{maxFrameBytes, queueMax, inFlight, batchMax}`.
 #[wasm_bindgen(js_name = pageLimits)]
 pub fn page_limits() -> JsValue {

@@ -1,4 +1,5 @@
-//! The WebAssembly surface used by the extension's service worker and offscreen document.
+//! The WebAssembly surface used by the extension's offscreen document, service worker and
+//! options page.
 //!
 //! Bytes come in as `&[u8]`; only what the shell must act on goes out: CALL_EVENT texts
 //! ready to send, command frames ready to put on the WebClient socket, screen-pops to run,
@@ -40,29 +41,5 @@ pub(crate) fn ms(now_ms: f64) -> u64 {
         now_ms as u64
     } else {
         0
-    }
-}
-
-/// Texts sent on the current connector session (see `crate::link::RecentTexts`).
-#[wasm_bindgen]
-#[derive(Default)]
-pub struct RecentTexts {
-    inner: crate::link::RecentTexts,
-}
-
-#[wasm_bindgen]
-impl RecentTexts {
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> RecentTexts {
-        RecentTexts::default()
-    }
-
-    /// Whether `text` has not been sent on this session yet (and is now remembered).
-    pub fn admit(&mut self, text: &str) -> bool {
-        self.inner.admit(text)
-    }
-
-    pub fn clear(&mut self) {
-        self.inner.clear();
     }
 }

@@ -1,4 +1,4 @@
-//! The settings validator for the worker and the options page (see `crate::settings`).
+//! The settings validator for the service worker and the options page (see `crate::settings`).
 
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;

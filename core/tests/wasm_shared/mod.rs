@@ -2,7 +2,7 @@
 //! `wasm_*` suite, which picks the context: page, dedicated worker, service worker.
 
 use cti_core::testkit::{frame18, leg, other_frame, update};
-use cti_core::wasm::{Bridge, ConnectorSession, PestRoutesStream, RecentTexts};
+use cti_core::wasm::{Bridge, ConnectorSession, PestRoutesStream};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -117,15 +117,12 @@ fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
 }
 
 #[wasm_bindgen_test]
-fn connector_session_and_recent_texts() {
+fn connector_session() {
     let mut s = ConnectorSession::new();
     s.set_config("101", "", "", "", 0.0, 0.0, 1.0);
     let fx = Array::from(&s.poll());
     let probe = fx.iter().find(|e| get(e, "kind").as_string().as_deref() == Some("probe")).expect("a probe");
     assert_eq!(Array::from(&get(&probe, "ports")).get(0).as_f64(), Some(19901.0));
-    let mut r = RecentTexts::new();
-    assert!(r.admit("a"));
-    assert!(!r.admit("a"));
 }
 
 #[wasm_bindgen_test]

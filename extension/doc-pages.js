@@ -1,13 +1,15 @@
-// WebClient tabs: one runtime port per page (from content.js). Chrome tells who is on the
-// other end (tab, frame, origin); the core decides from that alone whether to believe it.
-// Frames go into the core as they arrive; the page hears `ack` once their effect is stored.
-import { afterPersist, log, onEffect, withCore } from './worker-core.js';
+// WebClient tabs: one runtime port per page (from content.js), held by the offscreen
+// document, where the core is. Chrome tells who is on the other end (tab, frame, origin);
+// the core decides from that alone whether to believe it. Frames go into the core as they
+// arrive; the page hears `ack` once their effect is stored.
+import { afterPersist, log, onEffect, withCore } from './doc-core.js';
+import { onWorker, toWorker } from './doc-worker.js';
 import { pageLimits } from './wasm/cti_core.js';
 
 const M = CtiMessages;
 /** @type {Map<number, chrome.runtime.Port>} tab id -> its page's port */
 const ports = new Map();
-/** Commands for a page whose port went away with a stopped worker. @type {Map<number, WorkerToPage[]>} */
+/** Commands for a page that is not connected (yet). @type {Map<number, CoreToPage[]>} */
 const waiting = new Map();
 
 chrome.runtime.onConnect.addListener((port) => {
@@ -29,7 +31,7 @@ chrome.runtime.onConnect.addListener((port) => {
   });
   withCore((c) => {
     const trusted = c.pageVerdict(origin, Date.now()) !== 'untrusted';
-    port.postMessage(/** @type {WorkerToPage} */ ({ kind: 'verdict', trusted, ...pageLimits() }));
+    port.postMessage(/** @type {CoreToPage} */ ({ kind: 'verdict', trusted, ...pageLimits() }));
     if (!trusted) return port.disconnect();
     ports.set(tab, port);
     for (const msg of waiting.get(tab) || []) port.postMessage(msg);
@@ -42,7 +44,7 @@ chrome.runtime.onConnect.addListener((port) => {
  * @param {number} tab
  * @param {string} origin
  * @param {chrome.runtime.Port} port
- * @param {PageToWorker} m
+ * @param {PageToCore} m
  */
 function onPage(c, tab, origin, port, m) {
   let seq = -1;
@@ -73,23 +75,23 @@ function onPage(c, tab, origin, port, m) {
   if (seq >= 0) {
     afterPersist(() => {
       try {
-        port.postMessage(/** @type {WorkerToPage} */ ({ kind: 'ack', seq }));
+        port.postMessage(/** @type {CoreToPage} */ ({ kind: 'ack', seq }));
       } catch (_) { /* the page went away */ }
     });
   }
 }
 
 /**
- * Sends to the tab's page; a page whose port closed when the worker stopped is asked to
- * connect again and gets the message then. False when the tab cannot be reached at all.
- * @param {number} tab @param {WorkerToPage} msg
+ * Sends to the tab's page. A page that is not connected (this document is new, or its
+ * port closed) is asked through the worker to connect again, and gets the message then.
+ * @param {number} tab @param {CoreToPage} msg
  */
 function toPage(tab, msg) {
   const port = ports.get(tab);
   if (port) {
     try {
       port.postMessage(msg);
-      return true;
+      return;
     } catch (_) {
       ports.delete(tab);
     }
@@ -97,20 +99,27 @@ function toPage(tab, msg) {
   const list = waiting.get(tab) || [];
   list.push(msg);
   waiting.set(tab, list);
-  chrome.tabs.sendMessage(tab, /** @type {WorkerNudge} */ ({ kind: 'reconnect' })).catch(() => {
-    waiting.delete(tab);
-    if (msg.kind === 'send') withCore((c) => c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer'));
-    else log('tel: dial not started: the WebClient tab does not answer');
-  });
-  return true;
+  if (list.length === 1) toWorker({ kind: 'nudge', tab });
 }
+
+// The tab does not answer the worker's nudge: what waited for it fails now.
+onWorker('unreachable', (/** @type {{tab: number}} */ m) => {
+  const list = waiting.get(m.tab) || [];
+  waiting.delete(m.tab);
+  withCore((c) => {
+    for (const msg of list) {
+      if (msg.kind === 'send') c.handleSendResult(m.tab, msg.token, false, 'the WebClient tab does not answer');
+      else log('tel: dial not started: the WebClient tab does not answer');
+    }
+  });
+});
 
 onEffect('frameToTab', (e) => toPage(e.tab, { kind: 'send', token: e.token, frame: e.frame }));
 onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: 0, number: e.number, delayMs: e.delayMs }));
 
 // A closed WebClient tab takes its calls with it: they end for DATEV now.
-chrome.tabs.onRemoved.addListener((tab) => {
-  ports.delete(tab);
-  waiting.delete(tab);
-  withCore((c) => c.handleTabClosed(tab, Date.now()));
+onWorker('tabClosed', (/** @type {{tab: number}} */ m) => {
+  ports.delete(m.tab);
+  waiting.delete(m.tab);
+  withCore((c) => c.handleTabClosed(m.tab, Date.now()));
 });

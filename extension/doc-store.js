@@ -1,12 +1,14 @@
-// The core's state in storage.session, written off the critical path: one write at a time,
-// each with the state as it is when the write starts, so a burst of frames costs one or
-// two writes. Whoever needs "stored" (the page's ack) waits for the write that follows it.
+// The core's state in storage.session (through the worker, which alone has chrome.storage),
+// written off the critical path: one write at a time, each with the state as it is when the
+// write starts, so a burst of frames costs one or two writes. Whoever needs "stored" (the
+// page's ack) waits for the write that follows it.
 
 /**
  * @param {() => string | undefined} snapshot the state to store (undefined: nothing yet)
- * @param {(...a: unknown[]) => void} log
+ * @param {(bridge: string) => Promise<void>} write
+ * @param {(fn: () => void) => void} later runs `fn` in a task of its own
  */
-export function createStore(snapshot, log) {
+export function createStore(snapshot, write, later) {
   /** @type {Array<() => void>} */
   const waiting = [];
   let storing = false;
@@ -18,20 +20,16 @@ export function createStore(snapshot, log) {
       return;
     }
     storing = true;
-    setTimeout(async () => {
+    later(async () => {
       do {
         again = false;
         const done = waiting.splice(0);
-        try {
-          const bridge = snapshot();
-          if (bridge !== undefined) await chrome.storage.session.set({ bridge });
-        } catch (e) {
-          log('could not store the state:', /** @type {Error} */ (e).message);
-        }
+        const bridge = snapshot();
+        if (bridge !== undefined) await write(bridge);
         done.forEach((fn) => fn());
       } while (again || waiting.length);
       storing = false;
-    }, 0);
+    });
   }
 
   return {

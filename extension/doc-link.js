@@ -1,0 +1,67 @@
+// The connector link and the PestRoutes event stream, wired to the core in the same
+// document: what the core wants sent to the connector leaves on the link's socket at once,
+// and what the link and the stream report goes into the core.
+import { currentSettings, log, onEffect, onModule, onSettings, withCore } from './doc-core.js';
+import { onWorker, toWorker } from './doc-worker.js';
+import { createConnectorLink } from './connector-link.js';
+import { createPestRoutesStream } from './pestroutes-stream.js';
+
+// The link's and the stream's own lines stay in this document's console, as they always did.
+const linkLog = (/** @type {string} */ line) => console.log('[3CX Bridge link]', line);
+/** The port the connector last answered on (the worker keeps it in storage.local). */
+let lastGoodPort = 0;
+onWorker('attach', (/** @type {{lastGoodPort: number}} */ m) => { lastGoodPort = m.lastGoodPort; });
+
+/** @type {import('./connector-link.js').ConnectorLink} */
+let link;
+/** @type {ReturnType<typeof createPestRoutesStream>} */
+let stream;
+// Made once the module is loaded; before that the core is not either, so nothing asks for them.
+onModule(() => {
+  link = createConnectorLink({
+    onReady(generation) { withCore((c) => c.handleLinkReady(generation)); },
+    onDown(generation) { withCore((c) => c.handleLinkDown(generation)); },
+    onCommand(command) {
+      withCore((c) => {
+        try {
+          c.handleCommand(JSON.stringify(command), Date.now());
+        } catch (e) {
+          log('command refused:', /** @type {Error} */ (e).message);
+        }
+      });
+    },
+    onStatus(status) { withCore((c) => c.handleLinkReport(JSON.stringify(status), Date.now())); },
+    onRememberPort(port) {
+      lastGoodPort = port;
+      toWorker({ kind: 'rememberPort', port });
+    },
+    log: linkLog,
+  });
+
+  stream = createPestRoutesStream({
+    onStatus(status) { withCore((c) => c.handleStreamReport(JSON.stringify(status))); },
+    onScreenPop(pop) { toWorker({ kind: 'screenPop', pop }); },
+    log: linkLog,
+  });
+});
+
+// The core hands each text once per connector session: a page's resend is recognised as a
+// repeat (page id, sequence number), and the link dies with the document that held the core.
+onEffect('toConnector', (e) => link.send(e.generation, e.text));
+
+/** Hands the link and the stream their configuration (from the core and the settings). */
+function configure() {
+  withCore((c) => {
+    const cfg = c.linkConfig();
+    link.setConfig({ ...cfg, lastGoodPort });
+    stream.setConfig({ serverAddress: c.streamAddress(), sharedSecret: currentSettings().sharedSecret, agent: cfg.extension });
+  });
+}
+onEffect('linkConfig', configure);
+onSettings(configure);
+
+// What only the worker can find out: the hosts the extension may not reach yet, and how a
+// screen-pop in the PestRoutes tab went.
+onWorker('missingHosts', (/** @type {{hosts: string[]}} */ m) => withCore((c) => c.setMissingHosts(m.hosts)));
+onWorker('popResult', (/** @type {WorkerToDoc & {kind: 'popResult'}} */ m) =>
+  withCore((c) => c.handlePopResult(m.term, m.key, m.args, m.ok, Date.now())));

@@ -1,0 +1,196 @@
+// The service worker's side of the offscreen document, where the core and the call path
+// are (offscreen.js). The worker keeps what needs chrome.* APIs the document does not
+// have: it opens the document and opens it again if it dies, reads the settings and hands
+// them over, stores the core's state and the pinned origin, nudges tabs and reports
+// closed ones. Nothing on the way from a page's frame to the connector passes here, so a
+// stopped worker delays no CALL_EVENT.
+//
+// One runtime port (PORT_LINK), which this worker opens whenever it starts or the document
+// says it is there: its disconnect tells that the document died (its sockets are gone; the
+// core's state is in storage.session). The worker listens for no runtime port itself, so a
+// WebClient page's port reaches the document alone.
+import './messages.js';
+import * as Settings from './settings.js';
+import init from './wasm/cti_core.js';
+
+const M = CtiMessages;
+const OFFSCREEN_URL = 'offscreen.html';
+
+/** @param {unknown[]} a */
+export function log(...a) {
+  console.log('[3CX Bridge]', ...a);
+  toDoc({ kind: 'log', line: `${new Date().toISOString().slice(11, 23)} ${a.map(String).join(' ')}` });
+}
+
+// ---- settings ------------------------------------------------------------------------------
+/** @type {Record<string, any>} */
+let settings = {};
+/** @type {Array<() => void>} */
+const settingsListeners = [];
+/** Called after the settings changed (and once after loading). @param {() => void} fn */
+export function onSettings(fn) {
+  settingsListeners.push(fn);
+}
+export function currentSettings() {
+  return settings;
+}
+
+// Policy values are read once and then followed through storage.onChanged: the first read
+// after a browser start takes seconds, and overlapping reads then may never answer. A
+// worker that Chrome restarted uses the copy kept in storage.session.
+const freshManaged = () => Settings.loadManaged().then((m) => chrome.storage.session.set({ managedCopy: m }).then(() => m));
+let managed = chrome.storage.session.get('managedCopy').then(({ managedCopy }) =>
+  managedCopy && typeof managedCopy === 'object' ? /** @type {Record<string, any>} */ (managedCopy) : freshManaged());
+
+/** The settings in force now (local re-read, policy from the cache). */
+async function readSettings() {
+  const [local, policy] = await Promise.all([chrome.storage.local.get(null), managed]);
+  return Settings.combine(local, policy).values;
+}
+
+const loaded = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') })
+  .then(readSettings)
+  .then((values) => {
+    settings = values;
+    settingsListeners.forEach((fn) => fn());
+  });
+/** Resolves once the settings are loaded (the core module with them). */
+export function ready() {
+  return loaded;
+}
+
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local' && area !== 'managed') return;
+  loaded.then(() => {
+    if (!Object.keys(changes).some((k) => k in settings)) return;
+    if (area === 'managed') managed = freshManaged();
+    return readSettings();
+  }).then((values) => {
+    if (!values) return;
+    settings = values;
+    toDoc({ kind: 'settings', settings });
+    settingsListeners.forEach((fn) => fn());
+  });
+});
+
+// ---- the document --------------------------------------------------------------------------
+/** @type {chrome.runtime.Port | null} */
+let port = null;
+/** Messages for the document while no port is up. @type {WorkerToDoc[]} */
+const waiting = [];
+/** @type {Promise<void> | null} */
+let opening = null;
+/** @type {Record<string, (m: any) => void>} */
+const handlers = {};
+
+/** What to do with one kind of message from the document. @param {string} kind @param {(m: any) => void} fn */
+export function onDoc(kind, fn) {
+  handlers[kind] = fn;
+}
+
+/** @param {WorkerToDoc} msg */
+export function toDoc(msg) {
+  if (port) {
+    try {
+      port.postMessage(msg);
+      return;
+    } catch (_) {
+      port = null;
+    }
+  }
+  waiting.push(msg);
+  if (waiting.length > 1000) waiting.shift(); // a document that never comes: keep the newest
+  ensureDoc();
+}
+
+/** Opens the document if it is not there, then connects to it. */
+function ensureDoc() {
+  if (port) return Promise.resolve();
+  opening = opening || (async () => {
+    if (!(await chrome.offscreen.hasDocument())) {
+      await chrome.offscreen.createDocument({
+        url: OFFSCREEN_URL,
+        reasons: [chrome.offscreen.Reason.WORKERS],
+        justification: 'Keeps the WebSocket to the local DATEV connector and the PestRoutes event stream open while the service worker sleeps.',
+      }).catch((e) => { if (!String(e.message).includes('single offscreen')) console.log('[3CX Bridge] offscreen document:', e.message); });
+      return; // a new document says 'wake' once it listens; then we connect
+    }
+    await connect();
+  })().finally(() => { opening = null; });
+  return opening;
+}
+
+/** Connects to the document and attaches: the settings, and the state it restores from if
+ * it is new. */
+async function connect() {
+  if (port) return;
+  const [{ bridge }, { pinnedOrigin, lastGoodPort }] = await Promise.all([
+    chrome.storage.session.get('bridge'),
+    chrome.storage.local.get(['pinnedOrigin', 'lastGoodPort']),
+    loaded,
+  ]);
+  if (port) return;
+  const p = chrome.runtime.connect({ name: M.PORT_LINK });
+  port = p;
+  p.onMessage.addListener((raw) => {
+    const m = M.parseFromDoc(raw);
+    if (m) onMessage(p, m);
+  });
+  p.onDisconnect.addListener(() => {
+    void chrome.runtime.lastError;
+    if (port !== p) return;
+    port = null;
+    // The document closed or crashed (or was not listening yet): open it again if it is
+    // gone. Its core's state is in storage.session; the new one restores from it.
+    chrome.offscreen.hasDocument().then((has) => { if (!has) ensureDoc(); });
+  });
+  p.postMessage(/** @type {WorkerToDoc} */ ({
+    kind: 'attach',
+    bridge: typeof bridge === 'string' ? bridge : null,
+    pin: typeof pinnedOrigin === 'string' ? pinnedOrigin : '',
+    settings,
+    lastGoodPort: Number(lastGoodPort) || 0,
+    language: chrome.i18n.getUILanguage(),
+    version: chrome.runtime.getManifest().version,
+  }));
+  for (const m of waiting.splice(0)) p.postMessage(m);
+}
+
+/** @param {chrome.runtime.Port} p @param {DocToWorker} m */
+function onMessage(p, m) {
+  switch (m.kind) {
+    case 'store':
+      chrome.storage.session.set({ bridge: m.bridge })
+        .catch((e) => log('could not store the state:', e.message))
+        .finally(() => {
+          try {
+            p.postMessage(/** @type {WorkerToDoc} */ ({ kind: 'stored', id: m.id }));
+          } catch (_) { /* the document died: a new one restores what was stored */ }
+        });
+      break;
+    case 'pin': chrome.storage.local.set({ pinnedOrigin: m.origin }); break;
+    case 'rememberPort': chrome.storage.local.set({ lastGoodPort: m.port }); break;
+    case 'nudge':
+      chrome.tabs.sendMessage(m.tab, /** @type {WorkerNudge} */ ({ kind: 'reconnect' }))
+        .catch(() => toDoc({ kind: 'unreachable', tab: m.tab }));
+      break;
+    default: handlers[m.kind]?.(m);
+  }
+}
+
+// The document says 'wake' when it starts, or has something for a worker that is not
+// connected; a page whose port found no document says the same. Chrome starts a stopped
+// worker for any message, and any message from our own contexts (the popup's, a PestRoutes
+// page's) makes sure the document is there to answer it.
+chrome.runtime.onMessage.addListener((_raw, sender) => {
+  if (sender.id !== chrome.runtime.id || port) return undefined;
+  if (opening) opening.then(ensureDoc); // a document that is being opened says 'wake' once it listens
+  else ensureDoc();
+  return undefined;
+});
+
+// A closed WebClient tab takes its calls with it: they end for DATEV now.
+chrome.tabs.onRemoved.addListener((tab) => toDoc({ kind: 'tabClosed', tab }));
+
+// A new worker connects at once: the document may be waiting with something to store.
+ensureDoc();
