@@ -29,12 +29,13 @@ cp manifest.json dist/
 cp -r extension/. dist/
 
 # The service worker ships as one classic script (manifest.json declares no "type":
-# "module"). A stopped worker that Chrome starts for a frame then loads one file instead of
-# a graph of eleven modules (about 5 ms less), and as a classic script rather than a module
-# it reaches the connector about 10 ms sooner again (tests/bench, figure c, measured in
-# pairs). The sources stay one module per browser role; the pages (popup, options,
+# "module"): a stopped worker that Chrome starts loads one file instead of a graph of
+# modules, and starts sooner as a classic script than as a module (measured in pairs while
+# the worker was still on the frame's path: about 5 and 10 ms, tests/bench figure c; now
+# it serves the document's stores and status, off that path). The sources stay one module
+# per browser role; the pages (popup, options,
 # offscreen) still import the modules they share. The glue's `import.meta.url` fallback is
-# never taken (worker-core.js passes the .wasm's URL), so its warning is silenced. The
+# never taken (worker-doc.js passes the .wasm's URL), so its warning is silenced. The
 # modules were strict; the script stays strict because tsconfig.json's "strict" makes
 # esbuild put "use strict" first, which is checked below.
 node_modules/.bin/esbuild dist/worker.js --bundle --format=iife --tsconfig=tsconfig.json \

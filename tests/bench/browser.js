@@ -6,7 +6,7 @@ const { sleep, waitFor } = require('../lib/harness');
 const { summary, fmt, ring, answer, hangUp } = require('./measure');
 
 const HOP = 'hop measured: PBX ws.send() in Node -> connector ws "message" in Node, both performance.now() in this one process '
-  + '(covers loopback TCP, page hook, MessageChannel, content script, runtime port, worker + core, offscreen port, connector socket)';
+  + '(covers loopback TCP, page hook, MessageChannel, content script, runtime port, offscreen document + core, connector socket)';
 
 /**
  * @typedef {{h: import('../lib/harness').Harness, pbx: import('../lib/pbx').Pbx,

@@ -1,4 +1,4 @@
-// d. The worker's core through its WebAssembly boundary, in Node: the shipped dist/ glue
+// d. The call path's core through its WebAssembly boundary, in Node: the shipped dist/ glue
 // (wasm-bindgen --target web, loaded with `initSync`) over the shipped, optimised .wasm,
 // fed the frame mix of core/src/bin/bench.rs.
 'use strict';
@@ -64,7 +64,7 @@ function newBridge(m) {
 }
 
 /**
- * One pass over the frames; `full` adds what worker-core.js flush() does after each call
+ * One pass over the frames; `full` adds what doc-core.js flush() does after each call
  * into the core (pollTimeout, takeStatusDirty, takeDirty), not the storage writes.
  * @param {any} m @param {Uint8Array[]} frames @param {boolean} full
  */
@@ -72,7 +72,7 @@ function pass(m, frames, full) {
   const b = newBridge(m);
   let events = 0, refused = 0;
   const t0 = performance.now();
-  // As worker-pages.js does once per message from the page (here: once for the run).
+  // As doc-pages.js does once per message from the page (here: once for the run).
   const page = b.page(TAB, ORIGIN, 'bench');
   for (let i = 0; i < frames.length; i++) {
     if (b.handleFrame(page, i + 2, 1_700_000_000_000 + i, frames[i]) !== 0) refused++;
@@ -89,11 +89,11 @@ async function wasmBench({ frames: n, runs }) {
   const m = await loadCore();
   const frames = mix(n);
   const bytes = frames.reduce((a, f) => a + f.length, 0);
-  console.log(`d. Bridge.handleFrame in Node ${process.version}: dist/wasm/cti_core.js (web glue, initSync) + dist/wasm/cti_core_bg.wasm; the page named once with Bridge.page() (worker-pages.js: once per message), then handleFrame(page, seq, ts, bytes) per frame`);
+  console.log(`d. Bridge.handleFrame in Node ${process.version}: dist/wasm/cti_core.js (web glue, initSync) + dist/wasm/cti_core_bg.wasm; the page named once with Bridge.page() (doc-pages.js: once per message), then handleFrame(page, seq, ts, bytes) per frame`);
   console.log(`d. mix of core/src/bin/bench.rs built in JS (tests/lib/proto.js): ${n} frames, ${(bytes / 1e6).toFixed(1)} MB, 85% MessageId 227, 10% other, 5% MessageId 201; one warm-up pass of 100,000 frames, then best of ${runs} runs, a fresh Bridge each`);
   /** @type {Record<string, {best: number, events: number}>} */
   const out = {};
-  for (const [name, full] of /** @type {const} */ ([['handleFrame + poll', false], ['handleFrame + worker flush', true]])) {
+  for (const [name, full] of /** @type {const} */ ([['handleFrame + poll', false], ['handleFrame + flush', true]])) {
     let best = Infinity, events = 0;
     pass(m, frames.slice(0, 100_000), full); // warm-up for the JIT, not counted
     for (let r = 0; r < runs; r++) {

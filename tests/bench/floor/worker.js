@@ -1,5 +1,7 @@
 // The floor's service worker: hands each frame's bytes to the offscreen document on a
-// MessageChannel (Client.postMessage), as extension/worker-link.js sends a CALL_EVENT.
+// MessageChannel (Client.postMessage), as dist/'s worker sent a CALL_EVENT while the core
+// was in the worker (before the call path moved to the offscreen document; the floor's
+// direct route is today's path).
 // A new worker attaches to the document while the page's port connects; frames that
 // arrive before that wait in order.
 (() => {
