@@ -194,3 +194,6 @@ chrome.tabs.onRemoved.addListener((tab) => toDoc({ kind: 'tabClosed', tab }));
 
 // A new worker connects at once: the document may be waiting with something to store.
 ensureDoc();
+// When the browser starts, so does the document (and with it the connector link and the
+// PestRoutes stream), before the first WebClient page asks for it.
+chrome.runtime.onStartup.addListener(() => { ensureDoc(); });
