@@ -1,8 +1,8 @@
 // Content script (isolated world) on candidate pages. Relays the page hook's WebClient
 // frames to the core (in the offscreen document, on a runtime port) and the core's command
 // frames to the hook. It decides nothing about trust: the core judges the page by the
-// origin Chrome reports for this port, and says whether to relay at all. It reads no settings, so no setting (and no
-// secret) ever enters a web page's process.
+// origin Chrome reports for this port, and says whether to relay at all. It reads no
+// settings, so no setting (and no secret) ever enters a web page's process.
 (() => {
   'use strict';
   const M = CtiMessages;
@@ -62,10 +62,15 @@
   /** @param {PageToCore} msg */
   function post(msg) {
     if (!port) connect();
+    if (!port) return; // waiting to try again: it stays in unacked
     try {
-      port?.postMessage(msg);
+      port.postMessage(msg);
     } catch (_) {
-      port = null; // the document went away; everything unacked goes again on the next port
+      // This port is broken: everything unacked goes again, in order, on a new one.
+      const p = port;
+      port = null;
+      try { p.disconnect(); } catch (_e) { /* already closed */ }
+      retryLater(false);
     }
   }
 
@@ -111,7 +116,7 @@
       }
       ({ queueMax, batchMax } = msg);
       inFlightMax = msg.inFlight;
-      if (trusted) return; // a reconnection: onDisconnect has sent everything again
+      if (trusted) return; // a reconnection: reconnect() has sent everything again
       trusted = true;
       hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'activate', maxFrameBytes: msg.maxFrameBytes }));
       for (const m of unacked) post(m);
@@ -146,26 +151,30 @@
       fromCore(msg);
     });
     p.onDisconnect.addListener(() => {
-      void chrome.runtime.lastError;
+      const nobody = chrome.runtime.lastError !== undefined;
       if (port !== p) return;
       port = null;
       if (refused) return;
-      if (answered) {
-        // The document died: come back at once if something still waits. A new
-        // document restores the core's stored state and recognises what it had
-        // already stored (page id and sequence number).
-        if (unacked.length) reconnect();
-        return;
-      }
-      // No document answered (it is being opened again): ask the worker for one, and
-      // try again a little later, then less and less often.
-      chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {});
-      retryMs = Math.min(retryMs ? retryMs * 2 : 50, 2000);
-      retry = setTimeout(() => {
-        retry = undefined;
-        reconnect();
-      }, retryMs);
+      // The document died: come back at once, so that the worker opens a new one now (and
+      // a DIAL finds this page). The new document restores the core's stored state and
+      // recognises what it had already stored (page id and sequence number).
+      if (answered) reconnect();
+      else retryLater(nobody);
     });
+  }
+  /**
+   * Tries again a little later, then less and less often. `nobody`: no document took the
+   * port (it is being opened again), so ask the worker for one.
+   * @param {boolean} nobody
+   */
+  function retryLater(nobody) {
+    if (retry) return;
+    if (nobody) chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {});
+    retryMs = Math.min(retryMs ? retryMs * 2 : 50, 2000);
+    retry = setTimeout(() => {
+      retry = undefined;
+      reconnect();
+    }, retryMs);
   }
   /** Connects again and sends everything not yet stored (once trusted; before that the
    * verdict sends it). */
@@ -200,13 +209,14 @@
 
   // A new document that has a command for this page asks it (through the worker) to
   // connect again.
-  chrome.runtime.onMessage.addListener((/** @type {WorkerNudge} */ msg, sender) => {
+  chrome.runtime.onMessage.addListener((/** @type {WorkerNudge} */ msg, sender, reply) => {
     if (sender.id !== chrome.runtime.id || !msg || msg.kind !== 'reconnect' || !trusted) return;
     if (!port) {
       clearTimeout(retry);
       retry = undefined;
       reconnect();
     }
+    reply(true); // the worker counts a nudge nobody answers as a tab that is gone
   });
 
   if (looksLikeWebClient()) connect();

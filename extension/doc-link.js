@@ -10,7 +10,8 @@ import { createPestRoutesStream } from './pestroutes-stream.js';
 const linkLog = (/** @type {string} */ line) => console.log('[3CX Bridge link]', line);
 /** The port the connector last answered on (the worker keeps it in storage.local). */
 let lastGoodPort = 0;
-onWorker('attach', (/** @type {{lastGoodPort: number}} */ m) => { lastGoodPort = m.lastGoodPort; });
+// From the first attach only: later, this document knows better than storage.local.
+onWorker('attach', (/** @type {{lastGoodPort: number}} */ m) => { lastGoodPort = lastGoodPort || m.lastGoodPort; });
 
 /** @type {import('./connector-link.js').ConnectorLink} */
 let link;

@@ -11,6 +11,10 @@ const M = CtiMessages;
 const ports = new Map();
 /** Commands for a page that is not connected (yet). @type {Map<number, CoreToPage[]>} */
 const waiting = new Map();
+/** How long a nudged page has to connect before what waits for it fails. */
+const NUDGE_WAIT_MS = 5000;
+/** @type {Map<number, ReturnType<typeof setTimeout>>} */
+const nudged = new Map();
 
 chrome.runtime.onConnect.addListener((port) => {
   if (port.name !== M.PORT_WEBCLIENT) return;
@@ -36,6 +40,8 @@ chrome.runtime.onConnect.addListener((port) => {
     ports.set(tab, port);
     for (const msg of waiting.get(tab) || []) port.postMessage(msg);
     waiting.delete(tab);
+    clearTimeout(nudged.get(tab));
+    nudged.delete(tab);
   });
 });
 
@@ -99,20 +105,26 @@ function toPage(tab, msg) {
   const list = waiting.get(tab) || [];
   list.push(msg);
   waiting.set(tab, list);
-  if (list.length === 1) toWorker({ kind: 'nudge', tab });
+  if (nudged.has(tab)) return;
+  toWorker({ kind: 'nudge', tab });
+  nudged.set(tab, setTimeout(() => unreachable(tab), NUDGE_WAIT_MS));
 }
 
-// The tab does not answer the worker's nudge: what waited for it fails now.
-onWorker('unreachable', (/** @type {{tab: number}} */ m) => {
-  const list = waiting.get(m.tab) || [];
-  waiting.delete(m.tab);
+/** The tab does not answer (the worker's nudge failed, or it did not connect in time):
+ * what waited for it fails now. @param {number} tab */
+function unreachable(tab) {
+  clearTimeout(nudged.get(tab));
+  nudged.delete(tab);
+  const list = waiting.get(tab) || [];
+  waiting.delete(tab);
   withCore((c) => {
     for (const msg of list) {
-      if (msg.kind === 'send') c.handleSendResult(m.tab, msg.token, false, 'the WebClient tab does not answer');
+      if (msg.kind === 'send') c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer');
       else log('tel: dial not started: the WebClient tab does not answer');
     }
   });
-});
+}
+onWorker('unreachable', (/** @type {{tab: number}} */ m) => unreachable(m.tab));
 
 onEffect('frameToTab', (e) => toPage(e.tab, { kind: 'send', token: e.token, frame: e.frame }));
 onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: 0, number: e.number, delayMs: e.delayMs }));
@@ -121,5 +133,7 @@ onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: 0, number: e.numb
 onWorker('tabClosed', (/** @type {{tab: number}} */ m) => {
   ports.delete(m.tab);
   waiting.delete(m.tab);
+  clearTimeout(nudged.get(m.tab));
+  nudged.delete(m.tab);
   withCore((c) => c.handleTabClosed(m.tab, Date.now()));
 });

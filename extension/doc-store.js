@@ -7,8 +7,9 @@
  * @param {() => string | undefined} snapshot the state to store (undefined: nothing yet)
  * @param {(bridge: string) => Promise<void>} write
  * @param {(fn: () => void) => void} later runs `fn` in a task of its own
+ * @param {(...a: unknown[]) => void} log
  */
-export function createStore(snapshot, write, later) {
+export function createStore(snapshot, write, later, log) {
   /** @type {Array<() => void>} */
   const waiting = [];
   let storing = false;
@@ -24,8 +25,12 @@ export function createStore(snapshot, write, later) {
       do {
         again = false;
         const done = waiting.splice(0);
-        const bridge = snapshot();
-        if (bridge !== undefined) await write(bridge);
+        try {
+          const bridge = snapshot();
+          if (bridge !== undefined) await write(bridge);
+        } catch (e) {
+          log('could not store the state:', /** @type {Error} */ (e).message);
+        }
         done.forEach((fn) => fn());
       } while (again || waiting.length);
       storing = false;

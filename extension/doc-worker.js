@@ -4,23 +4,33 @@
 // worker does not listen for cannot reach it, so a page's port reaches the document alone
 // (see messages.js). What the document has for a worker that is not connected waits here,
 // in order, and a {kind: 'wake'} message starts the worker, which then connects.
+//
+// On each new port the document speaks first ('hello': whether it still needs the stored
+// state), so the worker knows it listens before it sends anything; the worker answers
+// with 'attach'. A port can close with messages on it that the stopping worker never
+// handled: the store in flight, the newest status and the pinned origin go again on the
+// next port.
 import './messages.js';
 
 const M = CtiMessages;
 const WORKER_URL = chrome.runtime.getURL('worker.js');
+const WAITING_MAX = 1000;
 
 /** @type {chrome.runtime.Port | null} */
 let port = null;
 /** Messages for the worker while it is not connected. @type {DocToWorker[]} */
 const waiting = [];
-const WAITING_MAX = 1000;
-let woken = false;
 /** @type {Record<string, Array<(m: any) => void>>} */
 const handlers = {};
 /** The store in flight: sent again on a new port, answered by `stored`.
  * @type {{id: number, bridge: string, done: () => void} | null} */
 let storing = null;
 let storeId = 0;
+/** The newest status and pin sent, for the next port. @type {DocToWorker | null} */
+let lastStatus = null;
+/** @type {DocToWorker | null} */
+let lastPin = null;
+let attached = false;
 
 /** Also do this with one kind of message from the worker. @param {string} kind @param {(m: any) => void} fn */
 export function onWorker(kind, fn) {
@@ -29,6 +39,8 @@ export function onWorker(kind, fn) {
 
 /** @param {DocToWorker} msg */
 export function toWorker(msg) {
+  if (msg.kind === 'status') lastStatus = msg;
+  if (msg.kind === 'pin') lastPin = msg;
   if (port) {
     try {
       port.postMessage(msg);
@@ -51,10 +63,12 @@ export function toWorker(msg) {
   wake();
 }
 
+let waking = false;
+/** Starts the worker (any message does); it connects once it runs. */
 function wake() {
-  if (woken) return;
-  woken = true;
-  chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {}).finally(() => { woken = false; });
+  if (waking) return;
+  waking = true;
+  chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {}).finally(() => { waking = false; });
 }
 
 /** Stores the core's state through the worker (storage.session); resolves once stored.
@@ -73,10 +87,16 @@ chrome.runtime.onConnect.addListener((p) => {
     return;
   }
   port = p;
-  p.onDisconnect.addListener(() => { if (port === p) port = null; });
+  p.onDisconnect.addListener(() => {
+    if (port !== p) return;
+    port = null;
+    // A worker stopped with a store of ours not done: the next one must finish it.
+    if (storing) wake();
+  });
   p.onMessage.addListener((raw) => {
     const m = M.parseFromWorker(raw);
     if (!m) return;
+    if (m.kind === 'attach') attached = true;
     if (m.kind === 'stored') {
       if (storing && storing.id === m.id) {
         const { done } = storing;
@@ -87,11 +107,20 @@ chrome.runtime.onConnect.addListener((p) => {
     }
     for (const fn of handlers[m.kind] || []) fn(m);
   });
-  // A store the last worker may not have finished goes again.
-  const rest = waiting.splice(0).filter((w) => w.kind !== 'store');
+  p.postMessage(/** @type {DocToWorker} */ ({ kind: 'hello', fresh: !attached }));
+  const rest = waiting.splice(0).filter((w) => w.kind !== 'store' && w.kind !== 'status' && w.kind !== 'pin');
   if (storing) p.postMessage(/** @type {DocToWorker} */ ({ kind: 'store', id: storing.id, bridge: storing.bridge }));
+  if (lastPin) p.postMessage(lastPin);
   for (const m of rest) p.postMessage(m);
+  if (lastStatus) p.postMessage(lastStatus);
 });
 
-// A new document tells the worker it is there: the worker connects and attaches.
-wake();
+// A new document tells the worker it is there, and again, less and less often, until a
+// worker has attached: until then the core has no settings and answers no page.
+let wakeEvery = 250;
+(function wakeUntilAttached() {
+  if (attached) return;
+  wake();
+  setTimeout(wakeUntilAttached, wakeEvery);
+  wakeEvery = Math.min(wakeEvery * 2, 2000);
+})();

@@ -43,13 +43,9 @@
 // ---- something for a worker that is not connected, which starts a stopped worker. A page
 // ---- whose port found no document says the same.
 /**
- * @typedef {{extension: string, domain: string, webclientVersion: string, userName: string,
- *   bridgePort: number, lastGoodPort: number}} LinkSettings
  * @typedef {{serverAddress: string, sharedSecret: string, agent: string}} StreamSettings
- * @typedef {{state: string, port?: number | null, foreign?: {port: number, extension: string} | null, noAckPort?: number | null}} LinkReport
- * @typedef {{state: string, agent?: string}} StreamReport
+ * @typedef {{state: string, agent?: string}} StreamReport  (the stream's, for the core)
  * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
- * @typedef {{kind: 'dial', number: string} | {kind: 'drop', callId?: string | null}} ConnectorCommand
  * @typedef {{kind: 'attach', bridge: string | null, pin: string, settings: Record<string, any>, lastGoodPort: number, language: string, version: string}
  *   | {kind: 'settings', settings: Record<string, any>}
  *   | {kind: 'stored', id: number}
@@ -58,15 +54,16 @@
  *   | {kind: 'popResult', term: string, key: string, args: string[], ok: boolean}
  *   | {kind: 'unreachable', tab: number}
  *   | {kind: 'log', line: string}} WorkerToDoc
- *   (attach: the first message on every new port; `bridge` is the stored state, used only by
- *   a document that has no core yet)
- * @typedef {{kind: 'store', id: number, bridge: string}
+ *   (attach: the answer to hello; `bridge` is the stored state, for a document that asked for it)
+ * @typedef {{kind: 'hello', fresh: boolean}
+ *   | {kind: 'store', id: number, bridge: string}
  *   | {kind: 'status', status: any}
  *   | {kind: 'pin', origin: string}
  *   | {kind: 'rememberPort', port: number}
  *   | {kind: 'screenPop', pop: ScreenPop}
  *   | {kind: 'nudge', tab: number}} DocToWorker
- *   (store is answered with stored, nudge with unreachable when the tab does not answer)
+ *   (hello: the document's first message on every new port, fresh while it has no core yet;
+ *   store is answered with stored, nudge with unreachable when the tab does not answer)
  * @typedef {{kind: 'wake'}} Wake
  */
 
@@ -115,6 +112,7 @@ var CtiMessages = (() => {
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const FROM_DOC = {
+    hello: (m) => typeof m.fresh === 'boolean',
     store: (m) => isNum(m.id) && typeof m.bridge === 'string',
     status: (m) => isObj(m.status),
     pin: (m) => isStr(m.origin, 2048),

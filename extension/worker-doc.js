@@ -76,7 +76,9 @@ chrome.storage.onChanged.addListener((changes, area) => {
 // ---- the document --------------------------------------------------------------------------
 /** @type {chrome.runtime.Port | null} */
 let port = null;
-/** Messages for the document while no port is up. @type {WorkerToDoc[]} */
+/** Whether the document on `port` has been attached (its 'hello' answered). */
+let attached = false;
+/** Messages for the document until a port is up and attached. @type {WorkerToDoc[]} */
 const waiting = [];
 /** @type {Promise<void> | null} */
 let opening = null;
@@ -90,7 +92,7 @@ export function onDoc(kind, fn) {
 
 /** @param {WorkerToDoc} msg */
 export function toDoc(msg) {
-  if (port) {
+  if (port && attached) {
     try {
       port.postMessage(msg);
       return;
@@ -103,7 +105,7 @@ export function toDoc(msg) {
   ensureDoc();
 }
 
-/** Opens the document if it is not there, then connects to it. */
+/** Opens the document if it is not there, and connects to it. */
 function ensureDoc() {
   if (port) return Promise.resolve();
   opening = opening || (async () => {
@@ -111,27 +113,21 @@ function ensureDoc() {
       await chrome.offscreen.createDocument({
         url: OFFSCREEN_URL,
         reasons: [chrome.offscreen.Reason.WORKERS],
-        justification: 'Keeps the WebSocket to the local DATEV connector and the PestRoutes event stream open while the service worker sleeps.',
+        justification: 'Runs the call path (WebClient frames to DATEV call events) and keeps the WebSocket to the local DATEV connector and the PestRoutes event stream open while the service worker sleeps.',
       }).catch((e) => { if (!String(e.message).includes('single offscreen')) console.log('[3CX Bridge] offscreen document:', e.message); });
-      return; // a new document says 'wake' once it listens; then we connect
     }
-    await connect();
-  })().finally(() => { opening = null; });
+    connect();
+  })().catch((e) => console.log('[3CX Bridge] offscreen document:', e.message)).finally(() => { opening = null; });
   return opening;
 }
 
-/** Connects to the document and attaches: the settings, and the state it restores from if
- * it is new. */
-async function connect() {
-  if (port) return;
-  const [{ bridge }, { pinnedOrigin, lastGoodPort }] = await Promise.all([
-    chrome.storage.session.get('bridge'),
-    chrome.storage.local.get(['pinnedOrigin', 'lastGoodPort']),
-    loaded,
-  ]);
+/** Connects to the document. It answers 'hello' if it listens (a document still loading
+ * says 'wake' once it does); a port nobody takes closes at once. */
+function connect() {
   if (port) return;
   const p = chrome.runtime.connect({ name: M.PORT_LINK });
   port = p;
+  attached = false;
   p.onMessage.addListener((raw) => {
     const m = M.parseFromDoc(raw);
     if (m) onMessage(p, m);
@@ -140,10 +136,22 @@ async function connect() {
     void chrome.runtime.lastError;
     if (port !== p) return;
     port = null;
+    attached = false;
     // The document closed or crashed (or was not listening yet): open it again if it is
     // gone. Its core's state is in storage.session; the new one restores from it.
     chrome.offscreen.hasDocument().then((has) => { if (!has) ensureDoc(); });
   });
+}
+
+/** Answers the document's hello: the settings, and the stored state if it asked for it;
+ * then what waited for it. @param {chrome.runtime.Port} p @param {boolean} fresh */
+async function attach(p, fresh) {
+  const [{ bridge }, { pinnedOrigin, lastGoodPort }] = await Promise.all([
+    fresh ? chrome.storage.session.get('bridge') : Promise.resolve({ bridge: null }),
+    chrome.storage.local.get(['pinnedOrigin', 'lastGoodPort']),
+    loaded,
+  ]);
+  if (port !== p) return;
   p.postMessage(/** @type {WorkerToDoc} */ ({
     kind: 'attach',
     bridge: typeof bridge === 'string' ? bridge : null,
@@ -153,12 +161,16 @@ async function connect() {
     language: chrome.i18n.getUILanguage(),
     version: chrome.runtime.getManifest().version,
   }));
+  attached = true;
   for (const m of waiting.splice(0)) p.postMessage(m);
 }
 
 /** @param {chrome.runtime.Port} p @param {DocToWorker} m */
 function onMessage(p, m) {
   switch (m.kind) {
+    case 'hello':
+      attach(p, m.fresh).catch((e) => log('could not attach the offscreen document:', e.message));
+      break;
     case 'store':
       chrome.storage.session.set({ bridge: m.bridge })
         .catch((e) => log('could not store the state:', e.message))
@@ -184,7 +196,7 @@ function onMessage(p, m) {
 // page's) makes sure the document is there to answer it.
 chrome.runtime.onMessage.addListener((_raw, sender) => {
   if (sender.id !== chrome.runtime.id || port) return undefined;
-  if (opening) opening.then(ensureDoc); // a document that is being opened says 'wake' once it listens
+  if (opening) opening.finally(ensureDoc); // a document that is being opened says 'wake' once it listens
   else ensureDoc();
   return undefined;
 });

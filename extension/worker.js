@@ -1,6 +1,6 @@
 // Service worker entry: wiring only. Each import registers its listeners at the top level
 // of the first turn, so that any event can wake the worker. The call path is not here: it
-// runs in the offscreen document (offscreen.js), which never stops.
+// runs in the offscreen document (offscreen.js), which Chrome does not stop when idle.
 //   worker-doc.js         the offscreen document: opens it, hands it the settings, stores
 //                         the core's state, nudges and reports tabs
 //   worker-pestroutes.js  screen-pops, PestRoutes host access

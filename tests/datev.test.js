@@ -207,6 +207,19 @@ test('service worker stopped while idle: a DIAL still dials', async () => {
   assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891234']);
 });
 
+test('offscreen document closed while the worker is stopped: it comes back, and a DIAL dials', async () => {
+  const hellos = conn.hellos().length;
+  await h.stopWorker();
+  await sleep(500);
+  await h.closeOffscreen();
+  // Nothing else happens: the page, whose port closed with the document, asks for a new
+  // one; the worker, started for that, opens it; the new document greets the connector.
+  await waitFor(() => conn.hellos().length > hellos && conn.client, 15000, 'HELLO from a new document');
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0897777' });
+  await settle(1, 'the dialled call');
+  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0897777']);
+});
+
 test('forged frames from page scripts and other origins are ignored', async () => {
   const forged = Array.from(P.extensionInfo({ list18: { action: 3, items: [ring(90, 99, '+4999999')] } }));
   // A page script imitating the content script's port hand-over, and posting frames.

@@ -79,6 +79,16 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       await waitFor(async () => !(await workerTargets(context, extensionId)), 5000, 'worker stopped');
     },
     async workerRunning() { return workerTargets(context, extensionId); },
+    /** Closes the extension's offscreen document through CDP, as a crash would. */
+    async closeOffscreen() {
+      const page = context.pages()[0] || (await context.newPage());
+      const cdp = await context.newCDPSession(page);
+      const { targetInfos } = await cdp.send('Target.getTargets');
+      const doc = targetInfos.find((t) => t.url === `chrome-extension://${extensionId}/offscreen.html`);
+      if (!doc) throw new Error('offscreen document not found');
+      await cdp.send('Target.closeTarget', { targetId: doc.targetId });
+      await cdp.detach();
+    },
     /**
      * Opens the simulated PBX's WebClient. Each test's PBX listens on a new port, so a new
      * origin: unless told otherwise, it is configured as the trusted WebClient origin (as an
