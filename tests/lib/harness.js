@@ -67,16 +67,28 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       const w = await h.worker();
       return (await w.evaluate(() => chrome.storage.session.get('status'))).status;
     },
-    /** Stops the extension's service worker through CDP, as Chrome does when idle. */
+    /**
+     * Stops the extension's service worker through CDP, as Chrome does when idle. A worker
+     * stopped with work under way (the offscreen document's store or status not yet
+     * taken) is started again at once for it, as after any stop; Chrome would not have
+     * stopped it then, so it is stopped again once it has done that work.
+     */
     async stopWorker() {
-      const page = context.pages()[0] || (await context.newPage());
-      const cdp = await context.newCDPSession(page);
-      const { targetInfos } = await cdp.send('Target.getTargets');
-      const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
-      if (!target) throw new Error('service worker target not found');
-      await cdp.send('Target.closeTarget', { targetId: target.targetId });
-      await cdp.detach();
-      await waitFor(async () => !(await workerTargets(context, extensionId)), 5000, 'worker stopped');
+      for (let attempt = 1; ; attempt++) {
+        const page = context.pages()[0] || (await context.newPage());
+        const cdp = await context.newCDPSession(page);
+        const { targetInfos } = await cdp.send('Target.getTargets');
+        const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
+        if (!target) throw new Error('service worker target not found');
+        await cdp.send('Target.closeTarget', { targetId: target.targetId });
+        await cdp.detach();
+        const stopped = await waitFor(async () => !(await workerTargets(context, extensionId)), 2000, 'worker stopped')
+          .then(() => sleep(300)).then(async () => !(await workerTargets(context, extensionId)), () => false);
+        if (stopped) return;
+        if (attempt === 5) throw new Error('the worker keeps starting again after a stop');
+        await waitFor(() => workerTargets(context, extensionId), 2000, 'the worker started again').catch(() => {});
+        await sleep(300); // the work it was started for
+      }
     },
     async workerRunning() { return workerTargets(context, extensionId); },
     /** Closes the extension's offscreen document through CDP, as a crash would. */
