@@ -119,7 +119,7 @@ export function onModule(fn) {
 const wasm = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wasm') })
   .then(() => moduleListeners.forEach((fn) => fn()));
 /** @typedef {WorkerToDoc & {kind: 'attach'}} Attach */
-/** The newest attach (a worker's first message on its port). @type {Attach | null} */
+/** The attach to use (a worker's answer to this document's hello). @type {Attach | null} */
 let attach = null;
 /** @type {() => void} */
 let attached;
