@@ -45,17 +45,17 @@ function later(fn) {
 let waitingLines = [];
 /** @param {unknown[]} a */
 export function log(...a) {
-  if (waitingLines.length) waitingLines.push([Date.now(), a, true]); // behind the core's lines still waiting
-  else write(Date.now(), a, true);
+  add(Date.now(), a, true);
 }
-/** A line the worker logged, for the diagnostics report. @param {string} line */
-function logged(line) {
-  if (core) core.diagLog(line);
+/** @param {number} at @param {unknown[]} a @param {boolean} toConsole */
+function add(at, a, toConsole) {
+  if (waitingLines.length) waitingLines.push([at, a, toConsole]); // behind the core's lines still waiting
+  else write(at, a, toConsole);
 }
 /** @param {number} at @param {unknown[]} a @param {boolean} toConsole */
 function write(at, a, toConsole) {
   if (toConsole) console.log('[3CX Bridge]', ...a);
-  logged(`${new Date(at).toISOString().slice(11, 23)} ${a.map(String).join(' ')}`);
+  if (core) core.diagLog(`${new Date(at).toISOString().slice(11, 23)} ${a.map(String).join(' ')}`);
 }
 // The core's own lines wait for a task of their own, so that the event is on its way to
 // the connector first: writing a line cost more than deciding the event (tests/bench,
@@ -127,7 +127,7 @@ let attached;
 const firstAttach = new Promise((/** @type {(v?: void) => void} */ resolve) => { attached = resolve; });
 onWorker('attach', (/** @type {Attach} */ m) => {
   if (!attach) {
-    attach = m; // the one with the stored state (this document said it was fresh)
+    attach = m; // the one with `restore` (this document said it was fresh)
     attached();
   } else if (core) {
     applySettings(m.settings); // a restarted worker: its settings may be newer
@@ -139,7 +139,8 @@ onWorker('settings', (/** @type {{settings: Record<string, any>}} */ m) => {
   if (core) applySettings(m.settings);
   else if (attach) attach.settings = m.settings;
 });
-onWorker('log', (/** @type {{line: string}} */ m) => logged(m.line));
+// The worker's lines: in the diagnostics report (the worker's console has them already).
+onWorker('log', (/** @type {{at: number, line: string}} */ m) => add(m.at, [m.line], false));
 
 /** @param {Record<string, any>} values */
 function applySettings(values) {
@@ -156,11 +157,12 @@ async function load() {
   const m = /** @type {Attach} */ (attach);
   settings = m.settings;
   about = { language: m.language, version: m.version };
+  const restore = m.restore || { bridge: null, pin: '' };
   /** @type {Bridge | null} */
   let c = null;
-  if (typeof m.bridge === 'string') {
+  if (typeof restore.bridge === 'string') {
     try {
-      c = Bridge.restore(m.bridge, coreSettings(settings));
+      c = Bridge.restore(restore.bridge, coreSettings(settings));
       // This document's connector link is new: the restored core sends again what the
       // connector had not acknowledged, once the new link is ready.
       c.handleLinkRestarted();
@@ -169,7 +171,7 @@ async function load() {
     }
   }
   c = c || new Bridge(coreSettings(settings));
-  if (m.pin) c.restorePin(m.pin);
+  if (restore.pin) c.restorePin(restore.pin);
   core = c;
   settingsListeners.forEach((fn) => fn());
   flush();

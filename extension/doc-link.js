@@ -10,8 +10,7 @@ import { createPestRoutesStream } from './pestroutes-stream.js';
 const linkLog = (/** @type {string} */ line) => console.log('[3CX Bridge link]', line);
 /** The port the connector last answered on (the worker keeps it in storage.local). */
 let lastGoodPort = 0;
-// From the first attach only: later, this document knows better than storage.local.
-onWorker('attach', (/** @type {{lastGoodPort: number}} */ m) => { lastGoodPort = lastGoodPort || m.lastGoodPort; });
+onWorker('attach', (/** @type {{restore: Restore | null}} */ m) => { if (m.restore) lastGoodPort = m.restore.lastGoodPort; });
 
 /** @type {import('./connector-link.js').ConnectorLink} */
 let link;

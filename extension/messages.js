@@ -46,15 +46,18 @@
  * @typedef {{serverAddress: string, sharedSecret: string, agent: string}} StreamSettings
  * @typedef {{state: string, agent?: string}} StreamReport  (the stream's, for the core)
  * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
- * @typedef {{kind: 'attach', bridge: string | null, pin: string, settings: Record<string, any>, lastGoodPort: number, language: string, version: string}
+ * @typedef {{bridge: string | null, pin: string, lastGoodPort: number}} Restore
+ *   (what a new document starts from: the stored state, the pinned origin, the last good port)
+ * @typedef {{kind: 'attach', settings: Record<string, any>, language: string, version: string, restore: Restore | null}
  *   | {kind: 'settings', settings: Record<string, any>}
  *   | {kind: 'stored', id: number}
  *   | {kind: 'tabClosed', tab: number}
  *   | {kind: 'missingHosts', hosts: string[]}
  *   | {kind: 'popResult', term: string, key: string, args: string[], ok: boolean}
  *   | {kind: 'unreachable', tab: number}
- *   | {kind: 'log', line: string}} WorkerToDoc
- *   (attach: the answer to hello; `bridge` is the stored state, for a document that asked for it)
+ *   | {kind: 'log', at: number, line: string}} WorkerToDoc
+ *   (attach: the answer to hello; `restore` only for a document that said it was fresh;
+ *   log: a line of the worker's, for the diagnostics report)
  * @typedef {{kind: 'hello', fresh: boolean}
  *   | {kind: 'store', id: number, bridge: string}
  *   | {kind: 'status', status: any}
@@ -122,8 +125,9 @@ var CtiMessages = (() => {
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const FROM_WORKER = {
-    attach: (m) => (m.bridge === null || typeof m.bridge === 'string') && isStr(m.pin, 2048) && isObj(m.settings) &&
-      isNum(m.lastGoodPort) && isStr(m.language, 64) && isStr(m.version, 64),
+    attach: (m) => isObj(m.settings) && isStr(m.language, 64) && isStr(m.version, 64) && (m.restore === null ||
+      (isObj(m.restore) && (m.restore.bridge === null || typeof m.restore.bridge === 'string') &&
+        isStr(m.restore.pin, 2048) && isNum(m.restore.lastGoodPort))),
     settings: (m) => isObj(m.settings),
     stored: (m) => isNum(m.id),
     tabClosed: (m) => isNum(m.tab),
@@ -131,7 +135,7 @@ var CtiMessages = (() => {
     popResult: (m) => isStr(m.term) && isStr(m.key, 64) && Array.isArray(m.args) && m.args.every((a) => isStr(a)) &&
       typeof m.ok === 'boolean',
     unreachable: (m) => isNum(m.tab),
-    log: (m) => isStr(m.line),
+    log: (m) => isNum(m.at) && isStr(m.line),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const PESTROUTES = {

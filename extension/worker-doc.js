@@ -19,7 +19,7 @@ const OFFSCREEN_URL = 'offscreen.html';
 /** @param {unknown[]} a */
 export function log(...a) {
   console.log('[3CX Bridge]', ...a);
-  toDoc({ kind: 'log', line: `${new Date().toISOString().slice(11, 23)} ${a.map(String).join(' ')}` });
+  toDoc({ kind: 'log', at: Date.now(), line: a.map(String).join(' ') });
 }
 
 // ---- settings ------------------------------------------------------------------------------
@@ -143,23 +143,30 @@ function connect() {
   });
 }
 
-/** Answers the document's hello: the settings, and the stored state if it asked for it;
+/** What a new document starts from. @returns {Promise<Restore>} */
+async function restoreFrom() {
+  const [{ bridge }, { pinnedOrigin, lastGoodPort }] = await Promise.all([
+    chrome.storage.session.get('bridge'),
+    chrome.storage.local.get(['pinnedOrigin', 'lastGoodPort']),
+  ]);
+  return {
+    bridge: typeof bridge === 'string' ? bridge : null,
+    pin: typeof pinnedOrigin === 'string' ? pinnedOrigin : '',
+    lastGoodPort: Number(lastGoodPort) || 0,
+  };
+}
+
+/** Answers the document's hello: the settings, and what it starts from if it is new;
  * then what waited for it. @param {chrome.runtime.Port} p @param {boolean} fresh */
 async function attach(p, fresh) {
-  const [{ bridge }, { pinnedOrigin, lastGoodPort }] = await Promise.all([
-    fresh ? chrome.storage.session.get('bridge') : Promise.resolve({ bridge: null }),
-    chrome.storage.local.get(['pinnedOrigin', 'lastGoodPort']),
-    loaded,
-  ]);
+  const [restore] = await Promise.all([fresh ? restoreFrom() : null, loaded]);
   if (port !== p) return;
   p.postMessage(/** @type {WorkerToDoc} */ ({
     kind: 'attach',
-    bridge: typeof bridge === 'string' ? bridge : null,
-    pin: typeof pinnedOrigin === 'string' ? pinnedOrigin : '',
     settings,
-    lastGoodPort: Number(lastGoodPort) || 0,
     language: chrome.i18n.getUILanguage(),
     version: chrome.runtime.getManifest().version,
+    restore,
   }));
   attached = true;
   for (const m of waiting.splice(0)) p.postMessage(m);
