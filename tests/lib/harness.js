@@ -75,13 +75,7 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
      */
     async stopWorker() {
       for (let attempt = 1; ; attempt++) {
-        const page = context.pages()[0] || (await context.newPage());
-        const cdp = await context.newCDPSession(page);
-        const { targetInfos } = await cdp.send('Target.getTargets');
-        const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
-        if (!target) throw new Error('service worker target not found');
-        await cdp.send('Target.closeTarget', { targetId: target.targetId });
-        await cdp.detach();
+        await closeTarget(context, (t) => isOurWorker(t, extensionId), 'service worker');
         const stopped = await waitFor(async () => !(await workerTargets(context, extensionId)), 2000, 'worker stopped')
           .then(() => sleep(300)).then(async () => !(await workerTargets(context, extensionId)), () => false);
         if (stopped) return;
@@ -93,13 +87,7 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
     async workerRunning() { return workerTargets(context, extensionId); },
     /** Closes the extension's offscreen document through CDP, as a crash would. */
     async closeOffscreen() {
-      const page = context.pages()[0] || (await context.newPage());
-      const cdp = await context.newCDPSession(page);
-      const { targetInfos } = await cdp.send('Target.getTargets');
-      const doc = targetInfos.find((t) => t.url === `chrome-extension://${extensionId}/offscreen.html`);
-      if (!doc) throw new Error('offscreen document not found');
-      await cdp.send('Target.closeTarget', { targetId: doc.targetId });
-      await cdp.detach();
+      await closeTarget(context, (t) => t.url === `chrome-extension://${extensionId}/offscreen.html`, 'offscreen document');
     },
     /**
      * Opens the simulated PBX's WebClient. Each test's PBX listens on a new port, so a new
@@ -166,13 +154,45 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
   return h;
 }
 
-/** @param {import('playwright-core').BrowserContext} context @param {string} extensionId */
-async function workerTargets(context, extensionId) {
+/** @typedef {{targetId: string, type: string, url: string}} TargetInfo */
+
+/**
+ * Runs `fn` on a CDP session of the browser's first page (Target.* sees every target).
+ * @template T
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {(cdp: import('playwright-core').CDPSession) => Promise<T>} fn
+ */
+async function withCdp(context, fn) {
   const page = context.pages()[0] || (await context.newPage());
   const cdp = await context.newCDPSession(page);
-  const { targetInfos } = await cdp.send('Target.getTargets');
-  await cdp.detach();
-  return targetInfos.some((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`));
+  try {
+    return await fn(cdp);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** @param {TargetInfo} t @param {string} extensionId */
+const isOurWorker = (t, extensionId) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`);
+
+/** @param {import('playwright-core').BrowserContext} context @param {string} extensionId */
+async function workerTargets(context, extensionId) {
+  const { targetInfos } = await withCdp(context, (cdp) => cdp.send('Target.getTargets'));
+  return targetInfos.some((t) => isOurWorker(t, extensionId));
+}
+
+/**
+ * Closes the first target that `match` picks, as a crash or Chrome's idle stop would.
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {(t: TargetInfo) => boolean} match @param {string} what
+ */
+async function closeTarget(context, match, what) {
+  await withCdp(context, async (cdp) => {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const target = targetInfos.find(match);
+    if (!target) throw new Error(`${what} target not found`);
+    await cdp.send('Target.closeTarget', { targetId: target.targetId });
+  });
 }
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
