@@ -1,13 +1,13 @@
 // f. The floor: what the browser allows on this machine for the extension's path. A bare
-// relay extension (tests/bench/floor/) takes the same hops as dist/ (page hook ->
-// MessageChannel -> content script -> runtime port -> service worker -> MessageChannel ->
-// offscreen document -> WebSocket), with nothing on them: no core, no checks, no storage.
-// The PBX's frames are sent as in a. and c.; a sink on loopback stands in for the connector
-// and matches what arrives by its bytes. a.'s and c.'s targets are judged against dist/,
-// this only says how much of each figure is the browser's own. It runs twice: on dist/'s
-// route, and on a direct one (content script -> runtime port -> offscreen document, the
-// worker not on the path), which is what a design with the core in the offscreen
-// document could reach.
+// relay extension (tests/bench/floor/) takes dist/'s hops with nothing on them: no core,
+// no checks, no storage. The PBX's frames are sent as in a. and c.; a sink on loopback
+// stands in for the connector and matches what arrives by its bytes. a.'s and c.'s
+// targets are judged against dist/, this only says how much of each figure is the
+// browser's own. It runs twice: first on the route dist/ had while its core was in the
+// service worker (page hook -> MessageChannel -> content script -> runtime port -> service
+// worker -> MessageChannel -> offscreen document -> WebSocket), then on the direct one
+// that dist/ takes now (content script -> runtime port -> offscreen document, the worker
+// not on the path).
 'use strict';
 const http = require('node:http');
 const path = require('node:path');
@@ -69,7 +69,7 @@ async function floor({ calls, warmup, gapMs, runs }) {
     pbx = await new Pbx({ extension: '77' }).start();
     await waitFor(() => clients > 0, 15000, 'floor: the offscreen document at the sink');
     const ctx = { h, pbx, conn: /** @type {any} */ (null), ledger };
-    console.log('f. the floor: a bare relay extension (tests/bench/floor/) on the same hops as dist/, no core, no checks, no storage; a sink on loopback instead of the connector');
+    console.log('f. the floor: a bare relay extension (tests/bench/floor/) on the hops dist/ had with its core in the worker, then on the direct route dist/ takes now; no core, no checks, no storage; a sink on loopback instead of the connector');
     let page = await h.openWebClient(pbx, { trust: false });
     const a = await latency(ctx, { calls, warmup, gapMs, tag: 'f.a', hop: HOP });
     const c = await cold(ctx, { runs, tag: 'f.c', hop: HOP });
