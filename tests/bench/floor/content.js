@@ -1,8 +1,8 @@
-// The floor's content script: each frame from the hook goes to the worker on a runtime
-// port at once, as extension/content.js sends a lone frame. A stopped worker closes the
-// port; the next frame connects again, which starts the worker (as content.js does).
-// On a page opened with #direct, the port is for the offscreen document instead, and the
-// worker leaves it: the hops of a design with no worker on the frame's path.
+// The floor's content script: each frame from the hook goes on a runtime port at once, as
+// extension/content.js sends a lone frame. By default the port is for the worker (the
+// route dist/ had while its core was in the worker): a stopped worker closes the port, and
+// the next frame connects again, which starts the worker. On a page opened with #direct,
+// the port is for the offscreen document, and the worker leaves it: dist/'s route now.
 (() => {
   'use strict';
   const direct = location.hash === '#direct';
