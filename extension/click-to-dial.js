@@ -30,10 +30,12 @@
     if (!number) return;
     ev.preventDefault();
     ev.stopPropagation();
-    chrome.runtime.sendMessage(/** @type {PestRoutesToCore} */ ({ kind: 'clickToDial', number })).catch(() => {});
+    CtiMessages.ask({ kind: 'clickToDial', number }).catch((e) => console.warn('[3CX Bridge]', e.message));
   }
 
-  chrome.runtime.sendMessage(/** @type {PestRoutesToCore} */ ({ kind: 'clickToDialEnabled' })).then((r) => {
+  // Asked when the page loads, which after a browser start can be before the extension's
+  // offscreen document is there: `ask` waits for it.
+  CtiMessages.ask({ kind: 'clickToDialEnabled' }).then((r) => {
     if (r && r.enabled === true) document.addEventListener('click', onClick, true);
-  }, () => {});
+  }, (e) => console.warn('[3CX Bridge]', e.message));
 })();

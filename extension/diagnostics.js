@@ -9,7 +9,12 @@ const save = /** @type {HTMLButtonElement} */ ($('diag-save'));
 const minutes = /** @type {HTMLSelectElement} */ ($('diag-minutes'));
 
 /** @param {UiToCore} m @returns {Promise<any>} */
-const ask = (m) => chrome.runtime.sendMessage(m);
+const ask = (m) => CtiMessages.ask(m).catch((e) => {
+  // Nobody answered, even after waiting for the offscreen document: say so where the
+  // operator is looking, and leave the buttons as they were.
+  $('diag-state').textContent = t('noAnswer');
+  throw e;
+});
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let ends;
@@ -29,12 +34,14 @@ function show(st) {
   if (st.active) ends = setTimeout(refresh, Math.max(0, st.until - Date.now()));
 }
 
-const refresh = () => ask({ kind: 'diagStatus' }).then(show);
+const quiet = () => {}; // the failure is on the page already (ask)
+const refresh = () => ask({ kind: 'diagStatus' }).then(show, quiet);
 
-start.onclick = () => ask({ kind: 'diagStart', minutes: Number(minutes.value) }).then(show);
-stop.onclick = () => ask({ kind: 'diagStop' }).then(show);
+start.onclick = () => ask({ kind: 'diagStart', minutes: Number(minutes.value) }).then(show, quiet);
+stop.onclick = () => ask({ kind: 'diagStop' }).then(show, quiet);
 save.onclick = async () => {
-  const { text } = await ask({ kind: 'diagFetch' });
+  const { text } = await ask({ kind: 'diagFetch' }).catch(() => ({ text: null }));
+  if (text === null) return;
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
   a.download = `3cx-bridge-diagnostics-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`;

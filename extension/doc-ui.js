@@ -62,8 +62,9 @@ function fromPestRoutes(raw, sender, reply) {
   if (!m) return undefined;
   const origin = sender.origin;
   withCore((c) => {
-    if (m.kind === 'clickToDialEnabled') reply({ enabled: c.clickToDialAllowed(origin) });
-    else c.handleClickToDial(origin, m.number, Date.now());
+    if (m.kind === 'clickToDialEnabled') return reply({ enabled: c.clickToDialAllowed(origin) });
+    c.handleClickToDial(origin, m.number, Date.now());
+    return reply({ ok: true }); // taken: the page does not send it again (CtiMessages.ask)
   });
-  return m.kind === 'clickToDialEnabled'; // that one is answered
+  return true; // the reply may follow once the core is loaded
 }

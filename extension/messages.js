@@ -73,7 +73,8 @@
 // ---- PestRoutes page (click-to-dial content script) -> the core, runtime.sendMessage --------
 /**
  * @typedef {{kind: 'clickToDialEnabled'} | {kind: 'clickToDial', number: string}} PestRoutesToCore
- *   (clickToDialEnabled is answered with {enabled: boolean})
+ *   (clickToDialEnabled is answered with {enabled: boolean}, clickToDial with {ok: true}; both
+ *   are sent with CtiMessages.ask)
  */
 
 // ---- popup / options -> the core, runtime.sendMessage --------------------------------------
@@ -84,7 +85,8 @@
  *   | {kind: 'diagStatus'}
  *   | {kind: 'diagFetch'}} UiToCore
  * @typedef {{active: boolean, until: number, frames: number, bytes: number, full: boolean}} DiagStatus
- *   (the reply to diagStart, diagStop and diagStatus; diagFetch replies {text: string})
+ *   (the reply to diagStart, diagStop and diagStatus; diagFetch replies {text: string},
+ *   forgetPinnedOrigin {ok: true}; all are sent with CtiMessages.ask)
  */
 
 // eslint-disable-next-line no-var
@@ -172,6 +174,27 @@ var CtiMessages = (() => {
     return null;
   }
 
+  /** The longest wait between two tries of `ask`: six tries in all, about 3 s. */
+  const ASK_WAIT_MAX_MS = 1600;
+
+  /**
+   * Sends a request to the core (answered by the offscreen document) and resolves with the
+   * answer. While that document is not there (the browser has just started, or it crashed)
+   * nobody answers; the message has woken the worker, which opens the document, so the
+   * request is sent again after 100 ms, then after twice as long each time. The document
+   * answers every request it takes, so a request is sent again only when nobody took it.
+   * Rejects when nobody answered the last try.
+   * @param {UiToCore | PestRoutesToCore} m @returns {Promise<any>}
+   */
+  async function ask(m) {
+    for (let wait = 100; ; wait *= 2) {
+      const answer = await chrome.runtime.sendMessage(m).catch(() => undefined);
+      if (answer !== undefined) return answer;
+      if (wait > ASK_WAIT_MAX_MS) throw new Error(`no answer to ${m.kind}`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
   return {
     PORT_WEBCLIENT,
     PORT_LINK,
@@ -188,6 +211,7 @@ var CtiMessages = (() => {
     parseUi: (m) => /** @type {UiToCore | null} */ (check(UI, 'an extension page', m)),
     /** @param {unknown} m */
     parseHook: (m) => /** @type {HookToContent | null} */ (check(HOOK, 'the page hook', m)),
+    ask,
   };
 })();
 globalThis.CtiMessages = CtiMessages;

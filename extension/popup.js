@@ -79,7 +79,8 @@ function render(st) {
 }
 
 $('#options').onclick = () => chrome.runtime.openOptionsPage();
-$('#forget').onclick = () => chrome.runtime.sendMessage(/** @type {UiToCore} */ ({ kind: 'forgetPinnedOrigin' }));
+// The new trust line follows as a status change; a failure shows where the button was.
+$('#forget').onclick = () => CtiMessages.ask({ kind: 'forgetPinnedOrigin' }).catch(() => { $('#trust').textContent = t('noAnswer'); });
 
 chrome.storage.session.get('status').then(({ status }) => render(status));
 chrome.storage.session.onChanged.addListener((changes) => {

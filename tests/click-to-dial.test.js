@@ -52,6 +52,27 @@ test('a click on a phone number or a tel: link in PestRoutes dials through the W
   pbx.hangUpAll();
 });
 
+test('a PestRoutes page that loads while the offscreen document is gone: click-to-dial waits for it', async () => {
+  // As after a browser start, or a crash of the document: no WebClient page asks for the
+  // document, the worker is stopped, the document closed. The page's question wakes the
+  // worker, which opens the document; the page asks again until it answers.
+  for (const p of h.context.pages()) if (p.url().startsWith(pbx.origin)) await p.close();
+  await h.stopWorker();
+  await h.closeOffscreen();
+  const tab = await h.context.newPage();
+  await tab.goto(pr.url);
+  await h.openWebClient(pbx, { trust: false });
+  await waitFor(() => conn.client, 15000, 'connector session from the new document');
+  await sleep(1100); // the core spaces requests to the WebClient (the previous test's)
+  const count = dialled().length;
+  await tab.click('.customer-phone');
+  await waitFor(() => dialled().length === count + 1, 5000, 'the call');
+  assert.equal(dialled()[count], '5551234567');
+  assert.equal(tab.url(), pr.url, 'the tel: link did not navigate');
+  await tab.close();
+  pbx.hangUpAll();
+});
+
 test('switched off in the options: nothing is dialled', async () => {
   await h.settings({ clickToDial: false });
   await sleep(500);

@@ -106,3 +106,19 @@ test('call steps reach the console (the offscreen document\'s, where the core ru
     await h.settings({ debugLogging: false });
   }
 });
+
+test('the options page opened while the offscreen document is gone: diagnostics wait for it', async () => {
+  // As after a crash of the document while the worker is stopped, and no WebClient page
+  // to ask for a new one: the options page's question wakes the worker, which opens the
+  // document; the page asks again until it answers.
+  for (const p of h.context.pages()) if (p.url().startsWith(pbx.origin)) await p.close();
+  await h.stopWorker();
+  await h.closeOffscreen();
+  const o = await h.options();
+  const answered = [msg('en', 'diagIdle'), msg('en', 'diagDone', ['4'])];
+  await waitFor(async () => answered.includes(String(await o.textContent('#diag-state'))), 10000, 'the state, from the new document');
+  await o.click('#diag-start');
+  await waitFor(async () => String(await o.textContent('#diag-state')).startsWith('Recording until'), 5000, 'recording');
+  await o.click('#diag-stop');
+  await o.close();
+});
