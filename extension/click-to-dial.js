@@ -7,6 +7,8 @@
 (() => {
   'use strict';
   const PHONE_TEXT = /^\+?[0-9(][0-9\s().\-/]{5,30}$/;
+  const CLICK_PATIENCE_MS = 3000;
+  const ENABLED_PATIENCE_MS = 30000;
 
   /** @param {Element} target @returns {string} */
   function numberAt(target) {
@@ -30,12 +32,13 @@
     if (!number) return;
     ev.preventDefault();
     ev.stopPropagation();
-    CtiMessages.ask({ kind: 'clickToDial', number }).catch((e) => console.warn('[3CX Bridge]', e.message));
+    // A dial that comes late is worse than none: the operator clicks again.
+    CtiMessages.ask({ kind: 'clickToDial', number }, CLICK_PATIENCE_MS).catch((e) => console.warn('[3CX Bridge]', e.message));
   }
 
-  // Asked when the page loads, which after a browser start can be before the extension's
-  // offscreen document is there: `ask` waits for it.
-  CtiMessages.ask({ kind: 'clickToDialEnabled' }).then((r) => {
+  // Asked once, when the page loads, which after a browser start can be before the
+  // extension's offscreen document is there: `ask` waits for it, as long as a slow start takes.
+  CtiMessages.ask({ kind: 'clickToDialEnabled' }, ENABLED_PATIENCE_MS).then((r) => {
     if (r && r.enabled === true) document.addEventListener('click', onClick, true);
   }, (e) => console.warn('[3CX Bridge]', e.message));
 })();

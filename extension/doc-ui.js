@@ -30,7 +30,8 @@ chrome.runtime.onMessage.addListener((raw, sender, reply) => {
   if (kind === 'clickToDial' || kind === 'clickToDialEnabled') return fromPestRoutes(raw, sender, reply);
   if (kind === 'wake' || !String(sender.url).startsWith(OWN)) return undefined;
   const m = M.parseUi(raw);
-  if (!m) return undefined;
+  // Refused (one log line, in parseUi) and answered, so that the page does not send it again.
+  if (!m) return reply({ ok: false });
   withCore((c) => {
     const now = Date.now();
     switch (m.kind) {
@@ -57,14 +58,16 @@ chrome.runtime.onMessage.addListener((raw, sender, reply) => {
 // A click is judged by the core from the origin Chrome reports for the sender.
 /** @param {unknown} raw @param {chrome.runtime.MessageSender} sender @param {(r: unknown) => void} reply */
 function fromPestRoutes(raw, sender, reply) {
-  if (!sender.tab || !sender.origin) return undefined;
-  const m = M.parsePestRoutes(raw);
-  if (!m) return undefined;
+  const m = sender.tab && sender.origin ? M.parsePestRoutes(raw) : null;
+  // Refused and answered, as above (a tel: link's number can be any length).
+  if (!m || !sender.origin) return reply({ ok: false, enabled: false });
   const origin = sender.origin;
   withCore((c) => {
     if (m.kind === 'clickToDialEnabled') return reply({ enabled: c.clickToDialAllowed(origin) });
-    c.handleClickToDial(origin, m.number, Date.now());
-    return reply({ ok: true }); // taken: the page does not send it again (CtiMessages.ask)
+    // Answered first: taken, the click is not sent again (CtiMessages.ask), even if the
+    // core should fail on it.
+    reply({ ok: true });
+    return c.handleClickToDial(origin, m.number, Date.now());
   });
   return true; // the reply may follow once the core is loaded
 }

@@ -174,24 +174,44 @@ var CtiMessages = (() => {
     return null;
   }
 
-  /** The longest wait between two tries of `ask`: six tries in all, about 3 s. */
-  const ASK_WAIT_MAX_MS = 1600;
+  /** How long `ask` waits for an answer in all, unless told otherwise. */
+  const ASK_PATIENCE_MS = 10000;
+  /** The longest pause between two tries of `ask`. */
+  const ASK_PAUSE_MAX_MS = 2000;
+  /** What Chrome says when no listener took a message: the only case that is sent again. */
+  const NOBODY = /Receiving end does not exist|message port closed before a response/;
 
   /**
    * Sends a request to the core (answered by the offscreen document) and resolves with the
    * answer. While that document is not there (the browser has just started, or it crashed)
-   * nobody answers; the message has woken the worker, which opens the document, so the
-   * request is sent again after 100 ms, then after twice as long each time. The document
-   * answers every request it takes, so a request is sent again only when nobody took it.
-   * Rejects when nobody answered the last try.
-   * @param {UiToCore | PestRoutesToCore} m @returns {Promise<any>}
+   * nobody takes the request; the message has woken the worker, which opens the document,
+   * so the request is sent again after 100 ms, then after twice as long each time (at most
+   * ASK_PAUSE_MAX_MS). The document answers every request it takes (refused ones too), so
+   * a request is sent again only when nobody took it; any other failure (the page went
+   * into the back/forward cache, say) ends it. Rejects when no answer came within
+   * `patienceMs`, even from a document that took the request and never answered.
+   * @param {UiToCore | PestRoutesToCore} m @param {number} [patienceMs] @returns {Promise<any>}
    */
-  async function ask(m) {
-    for (let wait = 100; ; wait *= 2) {
-      const answer = await chrome.runtime.sendMessage(m).catch(() => undefined);
-      if (answer !== undefined) return answer;
-      if (wait > ASK_WAIT_MAX_MS) throw new Error(`no answer to ${m.kind}`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
+  async function ask(m, patienceMs = ASK_PATIENCE_MS) {
+    const giveUp = Date.now() + patienceMs;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to ${m.kind}`)), patienceMs);
+    });
+    try {
+      for (let pause = 100; ; pause = Math.min(pause * 2, ASK_PAUSE_MAX_MS)) {
+        const answer = await Promise.race([late, chrome.runtime.sendMessage(m).catch((e) => {
+          if (NOBODY.test(String(e && e.message))) return undefined;
+          throw e;
+        })]);
+        if (answer === null) throw new Error(`the core could not answer ${m.kind}`);
+        if (answer !== undefined) return answer;
+        if (Date.now() + pause >= giveUp) throw new Error(`no answer to ${m.kind}`);
+        await Promise.race([late, new Promise((resolve) => setTimeout(resolve, pause))]);
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -79,8 +79,11 @@ function render(st) {
 }
 
 $('#options').onclick = () => chrome.runtime.openOptionsPage();
-// The new trust line follows as a status change; a failure shows where the button was.
-$('#forget').onclick = () => CtiMessages.ask({ kind: 'forgetPinnedOrigin' }).catch(() => { $('#trust').textContent = t('noAnswer'); });
+// The new trust line follows as a status change; a failure shows under the button.
+$('#forget').onclick = () => CtiMessages.ask({ kind: 'forgetPinnedOrigin' }).then(() => { $('#problem').hidden = true; }, () => {
+  $('#problem').textContent = t('noAnswer');
+  $('#problem').hidden = false;
+});
 
 chrome.storage.session.get('status').then(({ status }) => render(status));
 chrome.storage.session.onChanged.addListener((changes) => {

@@ -112,13 +112,13 @@ test('the options page opened while the offscreen document is gone: diagnostics 
   // to ask for a new one: the options page's question wakes the worker, which opens the
   // document; the page asks again until it answers.
   for (const p of h.context.pages()) if (p.url().startsWith(pbx.origin)) await p.close();
-  await h.stopWorker();
-  await h.closeOffscreen();
+  await h.stopWorkerAndDocument();
   const o = await h.options();
   const answered = [msg('en', 'diagIdle'), msg('en', 'diagDone', ['4'])];
   await waitFor(async () => answered.includes(String(await o.textContent('#diag-state'))), 10000, 'the state, from the new document');
   await o.click('#diag-start');
   await waitFor(async () => String(await o.textContent('#diag-state')).startsWith('Recording until'), 5000, 'recording');
   await o.click('#diag-stop');
+  await waitFor(async () => String(await o.textContent('#diag-state')) === msg('en', 'diagIdle'), 5000, 'stopped, nothing recorded');
   await o.close();
 });

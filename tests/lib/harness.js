@@ -85,9 +85,25 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       }
     },
     async workerRunning() { return workerTargets(context, extensionId); },
+    /**
+     * Leaves the extension as a browser start or a crash does: the worker stopped, the
+     * offscreen document closed, both checked through CDP (the document, when its worker
+     * stops, may start it again to hand over what it had for it: that is waited out).
+     * Whatever asks the core next finds nobody there. Close the WebClient pages first:
+     * their content scripts ask for a new document at once.
+     */
+    async stopWorkerAndDocument() {
+      await h.stopWorker();
+      await sleep(500);
+      if (await workerTargets(context, extensionId)) await h.stopWorker();
+      await h.closeOffscreen();
+      await sleep(300);
+      if (await workerTargets(context, extensionId)) throw new Error('the worker started again');
+      if (await hasTarget(context, isOurDocument(extensionId))) throw new Error('the offscreen document is open again');
+    },
     /** Closes the extension's offscreen document through CDP, as a crash would. */
     async closeOffscreen() {
-      await closeTarget(context, (t) => t.url === `chrome-extension://${extensionId}/offscreen.html`, 'offscreen document');
+      await closeTarget(context, isOurDocument(extensionId), 'offscreen document');
     },
     /**
      * Opens the simulated PBX's WebClient. Each test's PBX listens on a new port, so a new
@@ -175,11 +191,17 @@ async function withCdp(context, fn) {
 /** @param {TargetInfo} t @param {string} extensionId */
 const isOurWorker = (t, extensionId) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`);
 
-/** @param {import('playwright-core').BrowserContext} context @param {string} extensionId */
-async function workerTargets(context, extensionId) {
+/** @param {string} extensionId @returns {(t: TargetInfo) => boolean} */
+const isOurDocument = (extensionId) => (t) => t.url === `chrome-extension://${extensionId}/offscreen.html`;
+
+/** @param {import('playwright-core').BrowserContext} context @param {(t: TargetInfo) => boolean} match */
+async function hasTarget(context, match) {
   const { targetInfos } = await withCdp(context, (cdp) => cdp.send('Target.getTargets'));
-  return targetInfos.some((t) => isOurWorker(t, extensionId));
+  return targetInfos.some(match);
 }
+
+/** @param {import('playwright-core').BrowserContext} context @param {string} extensionId */
+const workerTargets = (context, extensionId) => hasTarget(context, (t) => isOurWorker(t, extensionId));
 
 /**
  * Closes the first target that `match` picks, as a crash or Chrome's idle stop would.
