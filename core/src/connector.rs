@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::privacy::mask_text;
+
 /// Largest message the connector accepts; we hold ourselves to the same bound.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
@@ -179,8 +181,8 @@ impl std::fmt::Display for ProtocolError {
             ProtocolError::NotAnObject => write!(f, "not a JSON object"),
             ProtocolError::MissingField(k) => write!(f, "missing field `{k}`"),
             ProtocolError::WrongVersion(v) => write!(f, "unsupported protocol version {v}"),
-            ProtocolError::UnknownType(t) => write!(f, "unknown message type {t:?}"),
-            ProtocolError::UnknownCommand(c) => write!(f, "unknown command {c:?}"),
+            ProtocolError::UnknownType(t) => write!(f, "unknown message type {t}"),
+            ProtocolError::UnknownCommand(c) => write!(f, "unknown command {c}"),
             ProtocolError::BadField { field, why } => write!(f, "bad field `{field}`: {why}"),
         }
     }
@@ -188,13 +190,18 @@ impl std::fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+/// A value the connector sent, for a log line: as JSON (control characters escaped), cut
+/// to 40 characters, phone numbers masked (a number may come as a JSON number).
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 40 {
-        format!("{}…", &s[..s.char_indices().nth(40).map_or(s.len(), |(i, _)| i)])
-    } else {
-        s
-    }
+    let cut = s.char_indices().nth(40).map_or(s.len(), |(i, _)| i);
+    let s = if cut < s.len() { format!("{}…", &s[..cut]) } else { s };
+    mask_text(&s)
+}
+
+/// A string the connector sent, for a log line, as [`short`] does.
+fn short_str(s: &str) -> String {
+    short(&Value::String(s.to_owned()))
 }
 
 fn opt_string(obj: &Map<String, Value>, field: &'static str) -> Result<Option<String>, ProtocolError> {
@@ -252,7 +259,7 @@ pub fn parse_incoming(text: &str) -> Result<Incoming, ProtocolError> {
             ready: opt_bool(&obj, "ready")?,
         })),
         "COMMAND" => parse_command(&obj).map(Incoming::Command),
-        other => Err(ProtocolError::UnknownType(other.chars().take(40).collect())),
+        other => Err(ProtocolError::UnknownType(short_str(other))),
     }
 }
 
@@ -275,9 +282,13 @@ fn parse_command(obj: &Map<String, Value>) -> Result<Command, ProtocolError> {
         }
         "DROP" => {
             let call_id = opt_string(obj, "callId")?.filter(|s| !s.is_empty());
+            // A call id goes into log lines and the diagnostics file: no line breaks in it.
+            if call_id.as_deref().is_some_and(|c| c.chars().any(char::is_control)) {
+                return Err(ProtocolError::BadField { field: "callId", why: "control characters".into() });
+            }
             Ok(Command::Drop { call_id })
         }
-        other => Err(ProtocolError::UnknownCommand(other.chars().take(40).collect())),
+        other => Err(ProtocolError::UnknownCommand(short_str(other))),
     }
 }
 

@@ -139,7 +139,9 @@ impl Recorder {
         out.push_str("# 3CX WebClient Bridge diagnostics: replay input (TS_MS BASE64), numbers and names masked\n");
         out.push_str(&format!("# recorded from {} to {}, {} frames", self.started, self.until, self.frames));
         out.push_str(if self.full { " (stopped: size limit reached)\n" } else { "\n" });
-        let log = self.logs.iter().map(String::as_str);
+        // Every line of the report and the log is a comment, also when one has line breaks
+        // inside (a log line can quote what a peer sent).
+        let log = self.logs.iter().flat_map(|l| l.lines());
         for l in report.lines().chain(std::iter::once("last log lines:")).chain(log) {
             out.push_str("# ");
             out.push_str(&mask_text(l));
@@ -204,6 +206,9 @@ mod tests {
         }
         let text = r.text("");
         assert!(text.contains("# line 100 dial 08******67\n") && !text.contains("line 99 "), "{text}");
+        // A log line with a line break inside stays comment lines: the replay reads none of it.
+        r.log("DROP 7\n1001 AAAA");
+        assert!(r.text("").contains("\n# DROP 7\n# 1001 AAAA\n"), "{}", r.text(""));
         r.start(0, u64::MAX);
         assert_eq!(r.status(0).until, MAX_RECORD_MS);
         let big = other_frame(227, 10);

@@ -77,10 +77,10 @@ fn bad_messages_get_typed_errors() {
         (r#"{"v":2,"type":"HELLO_ACK"}"#, WrongVersion("2".into())),
         (r#"{"v":"1","type":"HELLO_ACK"}"#, WrongVersion("\"1\"".into())),
         (r#"{"v":1}"#, MissingField("type")),
-        (r#"{"v":1,"type":"PING"}"#, UnknownType("PING".into())),
-        (r#"{"v":1,"type":"hello_ack"}"#, UnknownType("hello_ack".into())),
+        (r#"{"v":1,"type":"PING"}"#, UnknownType("\"PING\"".into())),
+        (r#"{"v":1,"type":"hello_ack"}"#, UnknownType("\"hello_ack\"".into())),
         (r#"{"v":1,"type":"COMMAND"}"#, MissingField("cmd")),
-        (r#"{"v":1,"type":"COMMAND","cmd":"REBOOT"}"#, UnknownCommand("REBOOT".into())),
+        (r#"{"v":1,"type":"COMMAND","cmd":"REBOOT"}"#, UnknownCommand("\"REBOOT\"".into())),
         (r#"{"v":1,"type":"COMMAND","cmd":"DIAL"}"#, MissingField("number")),
     ];
     for (text, want) in cases {
@@ -106,6 +106,23 @@ fn bad_messages_get_typed_errors() {
     ));
     let huge = format!(r#"{{"v":1,"type":"COMMAND","cmd":"DIAL","number":"{}"}}"#, "1".repeat(1 << 20));
     assert!(matches!(parse_incoming(&huge), Err(TooLarge(_))));
+    // A call id with a line break would break a log line (and the diagnostics file's).
+    assert!(matches!(
+        parse_incoming(r#"{"v":1,"type":"COMMAND","cmd":"DROP","callId":"7\n1700000000000 AAAA"}"#),
+        Err(BadField { field: "callId", .. })
+    ));
+}
+
+#[test]
+fn what_a_refusal_quotes_of_the_message_has_its_numbers_masked() {
+    let said = |text: &str| parse_incoming(text).unwrap_err().to_string();
+    let e = said(r#"{"v":1,"type":"COMMAND","cmd":"DIAL","number":498912345678}"#);
+    assert!(e.contains("49********78") && !e.contains("912345"), "{e}");
+    let e = said(r#"{"v":1,"type":"COMMAND","cmd":"+49 89 1234567"}"#);
+    assert!(e.starts_with("unknown command \"+49") && !e.contains("1234567"), "{e}");
+    let e = said(r#"{"v":1,"type":"line\nbreak 0891234567"}"#);
+    assert_eq!(e, r#"unknown message type "line\nbreak 08******67""#);
+    assert_eq!(said(r#"{"v":2,"type":"HELLO_ACK"}"#), "unsupported protocol version 2");
 }
 
 #[test]
