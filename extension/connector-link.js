@@ -41,12 +41,36 @@ async function probe(port, timeoutMs) {
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   try {
     const r = await fetch(`http://127.0.0.1:${port}/`, { signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
-    return r.status === 200 && (await r.text()).trim() === 'OK';
+    return r.status === 200 && (await head(r, PROBE_BODY_MAX)).trim() === 'OK';
   } catch (_) {
     return false;
   } finally {
     clearTimeout(timer);
+    ctl.abort(); // whatever of the body was not read
   }
+}
+
+/** The connector's answer to the probe is `OK`; a body longer than this is not it. */
+const PROBE_BODY_MAX = 64;
+
+/**
+ * The body's text, or '' when it is longer than `max` bytes (read no further than that:
+ * whoever answers on the port chooses the size).
+ * @param {Response} r @param {number} max @returns {Promise<string>}
+ */
+async function head(r, max) {
+  if (!r.body) return '';
+  const reader = r.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) return '';
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
 }
 
 /**
@@ -55,6 +79,9 @@ async function probe(port, timeoutMs) {
  */
 export function createConnectorLink(hooks) {
   const session = new ConnectorSession();
+  /** The longest text the core takes from the connector, in bytes, so in UTF-16 units too
+   * (asked here: the module is loaded by now, not when this file is imported). */
+  const TEXT_MAX = ConnectorSession.textMax();
   /** @type {WebSocket | null} */
   let socket = null;
   let socketGeneration = -1;
@@ -114,8 +141,11 @@ export function createConnectorLink(hooks) {
     socketGeneration = generation;
     ws.onopen = () => feed((now) => session.handleOpen(generation, now));
     ws.onmessage = (ev) => feed((now) => {
-      if (typeof ev.data === 'string') session.handleText(generation, ev.data, now);
-      else session.handleBinary(generation, now);
+      // Anything on 127.0.0.1 may answer here: a text too long for the core is measured,
+      // not copied into it (its memory, once grown, stays grown).
+      if (typeof ev.data !== 'string') session.handleBinary(generation, now);
+      else if (ev.data.length > TEXT_MAX) session.handleOversizedText(generation, ev.data.length);
+      else session.handleText(generation, ev.data, now);
     });
     ws.onclose = () => {
       if (socket === ws) socket = null;

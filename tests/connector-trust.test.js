@@ -102,3 +102,37 @@ test('a configured bridgePort is the only port probed', async () => {
     for (const c of [preferred, lastGood, other, real]) await c.stop();
   }
 });
+
+test('a process on the connector port that sends a 40 MB text: one log line, not copied into the core', async () => {
+  await h.settings({ bridgePort: CONFIGURED });
+  await sleep(500); // the link restarts on the new port before anyone listens there
+  const pbx = await new Pbx({ extension: EXT }).start();
+  // 20 million UTF-16 units, 40 MB in UTF-8: copied into the module, it would take three
+  // times its length of linear memory there (wasm-bindgen's worst case), which stays grown.
+  const huge = 'é'.repeat(20 << 20);
+  const real = await new Connector({ port: CONFIGURED, beforeAck: [huge] }).start();
+  /** @type {string[]} */
+  const refused = [];
+  const stopListening = await h.docConsole((line) => { if (line.includes('refused')) refused.push(line); });
+  const memory = "import('./wasm/cti_core.js').then((m) => m.default()).then((w) => w.memory.buffer.byteLength)";
+  const start = await h.docEval(memory);
+  const page = await h.openWebClient(pbx);
+  try {
+    await waitFor(() => refused.length > 0, 35000, 'the refusal');
+    assert.match(refused[0], new RegExp(`port ${CONFIGURED}: message of \\d+ bytes or more refused`));
+    // The HELLO_ACK behind it is taken: the link works.
+    pbx.legs18([ring(22, 7, '+4961333333')]);
+    await waitFor(() => real.events().length >= 1, 10000, 'the call');
+    const grown = (await h.docEval(memory)) - start;
+    assert.ok(grown < 4 << 20, `the core's memory grew by ${grown} bytes`);
+    assert.equal(refused.length, 1, refused.join('\n'));
+  } finally {
+    stopListening();
+    pbx.hangUpAll();
+    await sleep(200);
+    await page.close();
+    await h.settings({ bridgePort: 0 });
+    await pbx.stop();
+    await real.stop();
+  }
+});

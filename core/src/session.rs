@@ -360,19 +360,31 @@ impl ConnectorSession {
         }
     }
 
+    /// A text message of `len` bytes or more, over `MAX_MESSAGE_BYTES`, on the socket of
+    /// `generation`: the shell measured it and did not copy it (a connector may send any
+    /// size, and linear memory, once grown, stays grown).
+    pub fn handle_oversized_text(&mut self, generation: u32, len: usize) {
+        if let Some(port) = self.reading_port(generation) {
+            self.log(format!("port {port}: message of {len} bytes or more refused (over 1 MiB)"));
+        }
+    }
+
+    /// The port whose messages are read now: the socket of `generation`, once it is open.
+    fn reading_port(&self, generation: u32) -> Option<u16> {
+        match self.phase {
+            Phase::AwaitingAck { port, .. } | Phase::Ready { port } if generation == self.generation => Some(port),
+            _ => None,
+        }
+    }
+
     /// A text message on the socket of `generation`.
     pub fn handle_text(&mut self, generation: u32, text: &str, now: u64) {
-        if generation != self.generation {
-            return;
-        }
-        let port = match self.phase {
-            Phase::AwaitingAck { port, .. } | Phase::Ready { port } => port,
-            _ => return,
-        };
         if text.len() > MAX_MESSAGE_BYTES {
-            self.log(format!("port {port}: message of {} bytes refused (over 1 MiB)", text.len()));
-            return;
+            return self.handle_oversized_text(generation, text.len());
         }
+        let Some(port) = self.reading_port(generation) else {
+            return;
+        };
         let msg = match connector::parse_incoming(text) {
             Ok(m) => m,
             Err(e) => {

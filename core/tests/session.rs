@@ -316,6 +316,11 @@ fn commands_pass_only_when_ready() {
     let huge = format!(r#"{{"v":1,"type":"COMMAND","cmd":"DIAL","number":"{}"}}"#, "1".repeat(MAX_MESSAGE_BYTES));
     s.handle_text(g, &huge, 7);
     assert!(matches!(drain(&mut s).as_slice(), [LinkEffect::Log(l)] if l.contains("refused")));
+    // Measured by the shell and not copied: the same, one log line.
+    s.handle_oversized_text(g, 50 << 20);
+    assert!(matches!(drain(&mut s).as_slice(), [LinkEffect::Log(l)] if l.contains("52428800 bytes or more refused")));
+    s.handle_oversized_text(g + 1, 50 << 20);
+    assert_eq!(drain(&mut s), [], "another socket's: nothing");
     assert!(s.can_send(g));
 }
 

@@ -14,7 +14,8 @@ const { WebSocketServer } = require('ws');
 
 class Connector {
   /**
-   * @param {{port: number, ackHello?: boolean, ackExtension?: string, beforeAck?: object[], afterAck?: object[]}} opts
+   * @param {{port: number, ackHello?: boolean, ackExtension?: string, beforeAck?: Array<object | string>, afterAck?: Array<object | string>}} opts
+   *   (a string in beforeAck / afterAck is sent as it is, not as JSON)
    */
   constructor({ port, ackHello = true, ackExtension, beforeAck = [], afterAck = [] }) {
     this.port = port;
@@ -79,10 +80,10 @@ class Connector {
       if (type === 'HELLO') {
         hello = true;
         if (!this.ackHello) return;
-        for (const msg of this.beforeAck) ws.send(JSON.stringify(msg));
+        for (const msg of this.beforeAck) ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
         const extension = this.ackExtension === undefined ? m.extension : this.ackExtension;
         ws.send(JSON.stringify({ v: 1, type: 'HELLO_ACK', bridgeVersion: 'sim-1.0', extension, port: this.port, ready: true }));
-        for (const msg of this.afterAck) ws.send(JSON.stringify(msg));
+        for (const msg of this.afterAck) ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
         return;
       }
       if (type !== 'CALL_EVENT') { this.log.push(`unknown type ${m.type}`); return; }

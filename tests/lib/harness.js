@@ -46,6 +46,18 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
   if (!context.serviceWorkers().some(ours)) await context.waitForEvent('serviceworker', { predicate: ours, timeout: 10000 });
   /** @type {string[]} */
   const logs = [];
+  /** A DevTools connection of its own to the offscreen document (docConsole, docEval). */
+  async function docDevTools() {
+    const port = fs.readFileSync(path.join(dir, 'DevToolsActivePort'), 'utf8').split('\n')[0];
+    const url = `chrome-extension://${extensionId}/offscreen.html`;
+    const doc = await waitFor(async () => {
+      const list = /** @type {Array<{url: string, webSocketDebuggerUrl: string}>} */ (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json());
+      return list.find((t) => t.url === url);
+    }, 5000, 'the offscreen document');
+    const ws = new WebSocket(doc.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    return ws;
+  }
   const h = {
     context, extensionId, logs,
     /** The current service worker (a new one after a restart). */
@@ -134,14 +146,7 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
      * @param {(line: string) => void} onLine
      */
     async docConsole(onLine) {
-      const port = fs.readFileSync(path.join(dir, 'DevToolsActivePort'), 'utf8').split('\n')[0];
-      const url = `chrome-extension://${extensionId}/offscreen.html`;
-      const doc = await waitFor(async () => {
-        const list = /** @type {Array<{url: string, webSocketDebuggerUrl: string}>} */ (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json());
-        return list.find((t) => t.url === url);
-      }, 5000, 'the offscreen document');
-      const ws = new WebSocket(doc.webSocketDebuggerUrl);
-      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      const ws = await docDevTools();
       // Runtime.enable reports earlier lines too: only those after this call count.
       const since = Date.now();
       ws.on('message', (data) => {
@@ -151,6 +156,25 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
       });
       ws.send(JSON.stringify({ id: 1, method: 'Runtime.enable' }));
       return () => ws.close();
+    },
+    /**
+     * Evaluates `expression` in the offscreen document (awaited; the value as JSON).
+     * @param {string} expression @returns {Promise<any>}
+     */
+    async docEval(expression) {
+      const ws = await docDevTools();
+      try {
+        const reply = new Promise((resolve) => ws.on('message', (data) => {
+          const m = JSON.parse(String(data));
+          if (m.id === 1) resolve(m);
+        }));
+        ws.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }));
+        const m = /** @type {any} */ (await reply);
+        if (m.error || m.result.exceptionDetails) throw new Error(`docEval: ${JSON.stringify(m.error || m.result.exceptionDetails)}`);
+        return m.result.result.value;
+      } finally {
+        ws.close();
+      }
     },
     async popup() {
       const page = await context.newPage();

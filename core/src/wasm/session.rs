@@ -68,6 +68,19 @@ impl ConnectorSession {
         self.inner.handle_text(generation, text, ms(now_ms));
     }
 
+    /// A text message longer than `textMax()` UTF-16 units, so over the limit in bytes too:
+    /// not copied into the module.
+    #[wasm_bindgen(js_name = handleOversizedText)]
+    pub fn handle_oversized_text(&mut self, generation: u32, units: f64) {
+        self.inner.handle_oversized_text(generation, units as usize);
+    }
+
+    /// The longest text message the connector may send, in bytes (`connector::MAX_MESSAGE_BYTES`).
+    #[wasm_bindgen(js_name = textMax)]
+    pub fn text_max() -> u32 {
+        crate::connector::MAX_MESSAGE_BYTES as u32
+    }
+
     #[wasm_bindgen(js_name = handleBinary)]
     pub fn handle_binary(&mut self, generation: u32, now_ms: f64) {
         self.inner.handle_binary(generation, ms(now_ms));
