@@ -24,6 +24,9 @@
   let dropped = 0;
   /** Sent but not yet stored; sent again to a new document. @type {PageToCore[]} */
   const unacked = [];
+  /** What `unacked` holds, in frames (any other message counts as one): queueMax bounds it. */
+  let held = 0;
+  const weight = (/** @type {PageToCore} */ m) => (m.kind === 'frames' ? m.frames.length : 1);
   /** Frames waiting for this task to end, or for the core to catch up (see flushFrames).
    * @type {FrameItem[]} */
   let batch = [];
@@ -77,11 +80,18 @@
   /** @param {PageToCore} msg */
   function send(msg) {
     if (refused) return;
-    if (unacked.length >= queueMax) {
-      unacked.splice(0, 1);
-      if (++dropped % 100 === 1) console.warn(`[3CX Bridge] extension unreachable: ${dropped} WebClient messages dropped`);
-    }
     unacked.push(msg);
+    held += weight(msg);
+    // The oldest go first, counted in frames: a message holds up to batchMax of them.
+    while (held > queueMax && unacked.length > 1) {
+      const old = /** @type {PageToCore} */ (unacked.shift());
+      held -= weight(old);
+      const before = dropped;
+      dropped += weight(old);
+      if (Math.floor(dropped / 100) > Math.floor(before / 100) || before === 0) {
+        console.warn(`[3CX Bridge] extension unreachable: ${dropped} WebClient frames and messages dropped`);
+      }
+    }
     if (trusted) post(msg);
   }
 
@@ -112,6 +122,7 @@
         port?.disconnect();
         port = null;
         unacked.length = 0;
+        held = 0;
         return;
       }
       ({ queueMax, batchMax } = msg);
@@ -121,7 +132,7 @@
       hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'activate', maxFrameBytes: msg.maxFrameBytes }));
       for (const m of unacked) post(m);
     } else if (msg.kind === 'ack') {
-      while (unacked.length && ackSeq(unacked[0]) <= msg.seq) unacked.shift();
+      while (unacked.length && ackSeq(unacked[0]) <= msg.seq) held -= weight(/** @type {PageToCore} */ (unacked.shift()));
       flushFrames();
     } else if (msg.kind === 'send' || msg.kind === 'tel') {
       const id = nextCommand++;

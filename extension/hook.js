@@ -37,7 +37,9 @@
   /** @type {MessagePort | null} */
   let port = null;
   let state = 'waiting'; // waiting | active | down
-  let maxFrameBytes = Infinity;
+  // Until the core says (activate): the core's own limit (bridge::MAX_FRAME_BYTES), so that
+  // what is held before its verdict is bounded in size too, not only in count.
+  let maxFrameBytes = 1 << 20;
   /** @type {Array<[HookToContent, Transferable[]]>} */
   const early = [];
   /** @type {Array<{id: number, ws: WebSocket}>} */
