@@ -157,7 +157,7 @@ async function load() {
   const m = /** @type {Attach} */ (attach);
   settings = m.settings;
   about = { language: m.language, version: m.version };
-  const restore = m.restore || { bridge: null, pin: '' };
+  const restore = m.restore || { bridge: null, pin: '', tabs: [] };
   /** @type {Bridge | null} */
   let c = null;
   if (typeof restore.bridge === 'string') {
@@ -166,6 +166,8 @@ async function load() {
       // This document's connector link is new: the restored core sends again what the
       // connector had not acknowledged, once the new link is ready.
       c.handleLinkRestarted();
+      // A tab closed while the document that knew of it was dying: its calls end now.
+      c.retainTabs(Uint32Array.from(restore.tabs), Date.now());
     } catch (e) {
       log('could not restore the saved state:', /** @type {Error} */ (e).message);
     }

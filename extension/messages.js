@@ -46,8 +46,9 @@
  * @typedef {{serverAddress: string, sharedSecret: string, agent: string}} StreamSettings
  * @typedef {{state: string, agent?: string}} StreamReport  (the stream's, for the core)
  * @typedef {{customerId: string, phone: string, searchTerms: string[]}} ScreenPop
- * @typedef {{bridge: string | null, pin: string, lastGoodPort: number}} Restore
- *   (what a new document starts from: the stored state, the pinned origin, the last good port)
+ * @typedef {{bridge: string | null, pin: string, lastGoodPort: number, tabs: number[]}} Restore
+ *   (what a new document starts from: the stored state, the pinned origin, the last good port,
+ *   and the ids of the tabs open now: a stored tab that is not among them was closed meanwhile)
  * @typedef {{kind: 'attach', settings: Record<string, any>, language: string, version: string, restore: Restore | null}
  *   | {kind: 'settings', settings: Record<string, any>}
  *   | {kind: 'stored', id: number}
@@ -97,6 +98,8 @@ var CtiMessages = (() => {
   /** The longest identity field a page may send, in UTF-16 units: above the core's longest
    * (a domain, 253 bytes), so cutting there never turns a field it refuses into one it uses. */
   const IDENTITY_FIELD_MAX = 256;
+  /** More open tabs than any browser holds: a list longer than this is not the worker's. */
+  const TABS_MAX = 100000;
 
   /** @param {unknown} v @returns {v is Record<string, unknown>} */
   const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -129,7 +132,8 @@ var CtiMessages = (() => {
   const FROM_WORKER = {
     attach: (m) => isObj(m.settings) && isStr(m.language, 64) && isStr(m.version, 64) && (m.restore === null ||
       (isObj(m.restore) && (m.restore.bridge === null || typeof m.restore.bridge === 'string') &&
-        isStr(m.restore.pin, 2048) && isNum(m.restore.lastGoodPort))),
+        isStr(m.restore.pin, 2048) && isNum(m.restore.lastGoodPort) &&
+        Array.isArray(m.restore.tabs) && m.restore.tabs.length <= TABS_MAX && m.restore.tabs.every(isNum))),
     settings: (m) => isObj(m.settings),
     stored: (m) => isNum(m.id),
     tabClosed: (m) => isNum(m.tab),

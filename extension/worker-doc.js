@@ -145,14 +145,17 @@ function connect() {
 
 /** What a new document starts from. @returns {Promise<Restore>} */
 async function restoreFrom() {
-  const [{ bridge }, { pinnedOrigin, lastGoodPort }] = await Promise.all([
+  const [{ bridge }, { pinnedOrigin, lastGoodPort }, tabs] = await Promise.all([
     chrome.storage.session.get('bridge'),
     chrome.storage.local.get(['pinnedOrigin', 'lastGoodPort']),
+    chrome.tabs.query({}),
   ]);
   return {
     bridge: typeof bridge === 'string' ? bridge : null,
     pin: typeof pinnedOrigin === 'string' ? pinnedOrigin : '',
     lastGoodPort: Number(lastGoodPort) || 0,
+    // Ids only (no "tabs" permission needed): a tab closed after this is told as usual.
+    tabs: tabs.flatMap((t) => (t.id === undefined ? [] : [t.id])),
   };
 }
 

@@ -316,6 +316,25 @@ fn closing_the_tab_ends_its_calls() {
 }
 
 #[test]
+fn a_tab_closed_while_no_document_heard_of_it_ends_its_calls_after_the_restore() {
+    let mut b = ready();
+    assert_eq!(b.handle_login(2, PBX, "other", 1, &ident("101"), 0), Accepted::Yes);
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    b.handle_frame(2, PBX, "other", 2, 10, &frame18(vec![leg(INSERTED, 29, 8, CONNECTED, true, "+49892")]));
+    drain(&mut b);
+    let mut b2 = Bridge::restore(&b.snapshot(), Settings::default()).unwrap();
+    b2.handle_link_ready(2);
+    drain(&mut b2);
+    // Tab 1 is gone, tab 2 is open: only tab 1's call ends.
+    b2.retain_tabs(&[2, 5], 20);
+    assert_eq!(sent(&drain(&mut b2)), ["7 ended"]);
+    b2.retain_tabs(&[2], 21);
+    assert_eq!(sent(&drain(&mut b2)), Vec::<String>::new());
+    assert_eq!(b2.handle_frame(2, PBX, "other", 3, 30, &frame18(vec![delete(29)])), Accepted::Yes);
+    assert_eq!(sent(&drain(&mut b2)), ["8 ended"]);
+}
+
+#[test]
 fn status_rows_and_badge_follow_the_link() {
     let mut b = ready();
     b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19901), ..Default::default() }, 0);

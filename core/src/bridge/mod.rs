@@ -738,6 +738,16 @@ impl Bridge {
         self.touch();
     }
 
+    /// The tabs open now, after a restore: a tab the restored state knows and the browser
+    /// does not was closed while no document heard of it (its `tabClosed` went to the
+    /// document that died before storing it), so its calls end now, as for a closed tab.
+    pub fn retain_tabs(&mut self, open: &[u32], now: u64) {
+        let gone: Vec<u32> = self.tabs.keys().copied().filter(|t| !open.contains(t)).collect();
+        for tab in gone {
+            self.handle_tab_closed(tab, now);
+        }
+    }
+
     // ---- the connector link --------------------------------------------------------
 
     /// HELLO_ACK from our connector on session `generation`: it knows nothing, so it gets

@@ -221,6 +221,13 @@ impl Bridge {
         self.inner.handle_tab_closed(tab, ms(now));
     }
 
+    /// See `bridge::Bridge::retain_tabs`.
+    #[wasm_bindgen(js_name = retainTabs)]
+    pub fn retain_tabs(&mut self, open: &[u32], now: f64) {
+        self.pages.retain(|p| open.contains(&p.tab));
+        self.inner.retain_tabs(open, ms(now));
+    }
+
     #[wasm_bindgen(js_name = handleLinkReady)]
     pub fn handle_link_ready(&mut self, generation: f64) {
         self.inner.handle_link_ready(ms(generation));
