@@ -33,6 +33,8 @@
   // Before the core's verdict the hook holds a WebClient socket's first frames (the
   // PBX's initial state), bounded; sites without such a socket never buffer anything.
   const EARLY_MAX = 512;
+  /** …and at most this many bytes of frames among them. */
+  const EARLY_BYTES_MAX = 8 << 20;
 
   /** @type {MessagePort | null} */
   let port = null;
@@ -42,14 +44,18 @@
   let maxFrameBytes = 1 << 20;
   /** @type {Array<[HookToContent, Transferable[]]>} */
   const early = [];
+  let earlyBytes = 0;
   /** @type {Array<{id: number, ws: WebSocket}>} */
   const sockets = [];
   let nextSocketId = 1;
 
-  /** @param {HookToContent} msg @param {Transferable[]} [transfer] */
-  function emit(msg, transfer = []) {
+  /** @param {HookToContent} msg @param {Transferable[]} [transfer] @param {number} [bytes] a frame's size */
+  function emit(msg, transfer = [], bytes = 0) {
     if (state === 'active' && port) apply(portPost, port, [msg, transfer]);
-    else if (state === 'waiting' && early.length < EARLY_MAX) early.push([msg, transfer]);
+    else if (state === 'waiting' && early.length < EARLY_MAX && earlyBytes + bytes <= EARLY_BYTES_MAX) {
+      early.push([msg, transfer]);
+      earlyBytes += bytes;
+    }
   }
 
   /** @param {unknown} url */
@@ -80,7 +86,7 @@
       // Refused before it is copied: a huge frame costs nothing here.
       if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: id, size });
       const copy = apply(bufSlice, data, [0]);
-      emit({ kind: 'frame', socket: id, ts: now(), buf: copy }, [copy]);
+      emit({ kind: 'frame', socket: id, ts: now(), buf: copy }, [copy], size);
     }]);
   }
 
@@ -127,9 +133,11 @@
       state = 'active';
       maxFrameBytes = msg.maxFrameBytes;
       for (const [m, tr] of early.splice(0)) apply(portPost, port, [m, tr]);
+      earlyBytes = 0;
     } else if (msg.kind === 'standDown') {
       state = 'down';
       early.length = 0;
+      earlyBytes = 0;
       sockets.length = 0;
     } else if (msg.kind === 'send' && state === 'active' && msg.frame instanceof Uint8Array) {
       const ws = liveSocket();

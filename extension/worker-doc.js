@@ -155,7 +155,8 @@ async function restoreFrom() {
     pin: typeof pinnedOrigin === 'string' ? pinnedOrigin : '',
     lastGoodPort: Number(lastGoodPort) || 0,
     // Ids only (no "tabs" permission needed): a tab closed after this is told as usual.
-    tabs: tabs.flatMap((t) => (t.id === undefined ? [] : [t.id])),
+    // (not TAB_ID_NONE, -1, which some windows' tabs have)
+    tabs: tabs.flatMap((t) => (Number.isInteger(t.id) && Number(t.id) >= 0 ? [Number(t.id)] : [])),
   };
 }
 

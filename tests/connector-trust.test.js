@@ -110,12 +110,13 @@ test('a process on the connector port that sends a 40 MB text: one log line, not
   // 20 million UTF-16 units, 40 MB in UTF-8: copied into the module, it would take three
   // times its length of linear memory there (wasm-bindgen's worst case), which stays grown.
   const huge = 'é'.repeat(20 << 20);
-  const real = await new Connector({ port: CONFIGURED, beforeAck: [huge] }).start();
   /** @type {string[]} */
   const refused = [];
   const stopListening = await h.docConsole((line) => { if (line.includes('refused')) refused.push(line); });
   const memory = "import('./wasm/cti_core.js').then((m) => m.default()).then((w) => w.memory.buffer.byteLength)";
   const start = await h.docEval(memory);
+  // Listening only now: the link, which keeps the last identity, may be probing already.
+  const real = await new Connector({ port: CONFIGURED, beforeAck: [huge] }).start();
   const page = await h.openWebClient(pbx);
   try {
     await waitFor(() => refused.length > 0, 35000, 'the refusal');

@@ -190,13 +190,17 @@ impl std::fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
-/// A value the connector sent, for a log line: as JSON (control characters escaped), cut
-/// to 40 characters, phone numbers masked (a number may come as a JSON number).
+/// A value the connector sent, for a log line: as JSON (control characters escaped), phone
+/// numbers masked (a number may come as a JSON number), cut to 40 characters. Masked
+/// first, so that a number the cut splits is not left with more digits in clear.
 fn short(v: &Value) -> String {
-    let s = v.to_string();
+    let s = mask_text(&v.to_string());
     let cut = s.char_indices().nth(40).map_or(s.len(), |(i, _)| i);
-    let s = if cut < s.len() { format!("{}…", &s[..cut]) } else { s };
-    mask_text(&s)
+    if cut < s.len() {
+        format!("{}…", &s[..cut])
+    } else {
+        s
+    }
 }
 
 /// A string the connector sent, for a log line, as [`short`] does.

@@ -123,6 +123,9 @@ fn what_a_refusal_quotes_of_the_message_has_its_numbers_masked() {
     let e = said(r#"{"v":1,"type":"line\nbreak 0891234567"}"#);
     assert_eq!(e, r#"unknown message type "line\nbreak 08******67""#);
     assert_eq!(said(r#"{"v":2,"type":"HELLO_ACK"}"#), "unsupported protocol version 2");
+    // A number that the 40-character cut splits keeps no more than its first digits.
+    let e = said(&format!(r#"{{"v":1,"type":"{}08912345678"}}"#, "x".repeat(34)));
+    assert!(e.ends_with("08***…") && !e.contains("089"), "{e}");
 }
 
 #[test]

@@ -224,7 +224,6 @@ impl Bridge {
     /// See `bridge::Bridge::retain_tabs`.
     #[wasm_bindgen(js_name = retainTabs)]
     pub fn retain_tabs(&mut self, open: &[u32], now: f64) {
-        self.pages.retain(|p| open.contains(&p.tab));
         self.inner.retain_tabs(open, ms(now));
     }
 
