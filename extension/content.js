@@ -22,6 +22,7 @@
   let inFlightMax = Infinity;
   let batchMax = Infinity;
   let dropped = 0;
+  let warnAt = 1;
   /** Sent but not yet stored; sent again to a new document. @type {PageToCore[]} */
   const unacked = [];
   /** What `unacked` holds, in frames (any other message counts as one): queueMax bounds it. */
@@ -86,10 +87,10 @@
     while (held > queueMax && unacked.length > 1) {
       const old = /** @type {PageToCore} */ (unacked.shift());
       held -= weight(old);
-      const before = dropped;
       dropped += weight(old);
-      if (Math.floor(dropped / 100) > Math.floor(before / 100) || before === 0) {
+      if (dropped >= warnAt) {
         console.warn(`[3CX Bridge] extension unreachable: ${dropped} WebClient frames and messages dropped`);
+        warnAt = dropped + 100; // one line per hundred
       }
     }
     if (trusted) post(msg);
@@ -180,7 +181,7 @@
    */
   function retryLater(nobody) {
     if (retry) return;
-    if (nobody) chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {});
+    if (nobody) M.wake();
     retryMs = Math.min(retryMs ? retryMs * 2 : 50, 2000);
     retry = setTimeout(() => {
       retry = undefined;

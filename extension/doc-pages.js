@@ -40,8 +40,7 @@ chrome.runtime.onConnect.addListener((port) => {
     ports.set(tab, port);
     for (const msg of waiting.get(tab) || []) port.postMessage(msg);
     waiting.delete(tab);
-    clearTimeout(nudged.get(tab));
-    nudged.delete(tab);
+    endNudge(tab);
   });
 });
 
@@ -110,11 +109,16 @@ function toPage(tab, msg) {
   nudged.set(tab, setTimeout(() => unreachable(tab), NUDGE_WAIT_MS));
 }
 
+/** The tab connected, went away or did not answer: its nudge is over. @param {number} tab */
+function endNudge(tab) {
+  clearTimeout(nudged.get(tab));
+  nudged.delete(tab);
+}
+
 /** The tab does not answer (the worker's nudge failed, or it did not connect in time):
  * what waited for it fails now. @param {number} tab */
 function unreachable(tab) {
-  clearTimeout(nudged.get(tab));
-  nudged.delete(tab);
+  endNudge(tab);
   const list = waiting.get(tab) || [];
   waiting.delete(tab);
   withCore((c) => {
@@ -133,7 +137,6 @@ onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: 0, number: e.numb
 onWorker('tabClosed', (/** @type {{tab: number}} */ m) => {
   ports.delete(m.tab);
   waiting.delete(m.tab);
-  clearTimeout(nudged.get(m.tab));
-  nudged.delete(m.tab);
+  endNudge(m.tab);
   withCore((c) => c.handleTabClosed(m.tab, Date.now()));
 });

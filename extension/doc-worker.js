@@ -68,7 +68,7 @@ let waking = false;
 function wake() {
   if (waking) return;
   waking = true;
-  chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).catch(() => {}).finally(() => { waking = false; });
+  M.wake().finally(() => { waking = false; });
 }
 
 /** Stores the core's state through the worker (storage.session); resolves once stored.

@@ -219,6 +219,10 @@ var CtiMessages = (() => {
     }
   }
 
+  /** Starts the service worker (any message does), which then opens the offscreen document
+   * if it is not there and connects to it. Resolves when the message was handled or not. */
+  const wake = () => chrome.runtime.sendMessage(/** @type {Wake} */ ({ kind: 'wake' })).then(() => {}, () => {});
+
   return {
     PORT_WEBCLIENT,
     PORT_LINK,
@@ -236,6 +240,7 @@ var CtiMessages = (() => {
     /** @param {unknown} m */
     parseHook: (m) => /** @type {HookToContent | null} */ (check(HOOK, 'the page hook', m)),
     ask,
+    wake,
   };
 })();
 globalThis.CtiMessages = CtiMessages;

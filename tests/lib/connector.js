@@ -80,10 +80,11 @@ class Connector {
       if (type === 'HELLO') {
         hello = true;
         if (!this.ackHello) return;
-        for (const msg of this.beforeAck) ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+        const put = (/** @type {object | string} */ msg) => ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+        this.beforeAck.forEach(put);
         const extension = this.ackExtension === undefined ? m.extension : this.ackExtension;
         ws.send(JSON.stringify({ v: 1, type: 'HELLO_ACK', bridgeVersion: 'sim-1.0', extension, port: this.port, ready: true }));
-        for (const msg of this.afterAck) ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+        this.afterAck.forEach(put);
         return;
       }
       if (type !== 'CALL_EVENT') { this.log.push(`unknown type ${m.type}`); return; }
