@@ -137,3 +137,34 @@ test('a process on the connector port that sends a 40 MB text: one log line, not
     await real.stop();
   }
 });
+
+test('a connector that sends a number as a JSON number and a call id with a line break: refused, and logged masked', async () => {
+  await h.settings({ bridgePort: CONFIGURED });
+  await sleep(500);
+  const pbx = await new Pbx({ extension: EXT }).start();
+  /** @type {string[]} */
+  const refused = [];
+  const stopListening = await h.docConsole((line) => { if (line.includes('refused')) refused.push(line); });
+  const real = await new Connector({
+    port: CONFIGURED,
+    afterAck: [
+      { v: 1, type: 'COMMAND', cmd: 'DIAL', number: 4961987654321 },
+      { v: 1, type: 'COMMAND', cmd: 'DROP', callId: '7\n1001 AAAA' },
+    ],
+  }).start();
+  const page = await h.openWebClient(pbx);
+  try {
+    await waitFor(() => refused.length >= 2, 35000, 'two refusals');
+    assert.match(refused[0], /bad field `number`: expected a string, got 49\*+21/);
+    assert.match(refused[1], /bad field `callId`: control characters/);
+    for (const line of refused) assert.ok(!line.includes('987654') && !line.includes('\n'), line);
+    await sleep(500);
+    assert.deepEqual(pbx.commands, [], 'nothing dialled or dropped');
+  } finally {
+    stopListening();
+    await page.close();
+    await h.settings({ bridgePort: 0 });
+    await pbx.stop();
+    await real.stop();
+  }
+});
