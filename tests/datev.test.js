@@ -185,6 +185,22 @@ test('a call that ends while the connector is away still reaches DATEV complete'
   assert.deepEqual(conn.log, [], 'nothing dropped by the connector');
 });
 
+test('a call that ends while the connector is closing its socket still reaches DATEV complete after the reconnect', async () => {
+  pbx.legs18([ring(74, 44, '+4970444')]);
+  pbx.legs18([{ action: 3, id: 74, state: P.State.Connected }]);
+  await settle(2);
+  // The connector's Close has arrived, the connection has not ended yet: the socket is
+  // CLOSING, and what is sent on it now goes nowhere.
+  conn.closeAndHold(1500);
+  await sleep(200);
+  pbx.legs18([{ action: 4, id: 74 }]);
+  await waitFor(() => conn.sessions >= 2 && conn.hellos().length >= 2, 40000, 'reconnect');
+  await sleep(1500); // what the extension held comes right behind the HELLO_ACK
+  assert.deepEqual(evs(), ['44 offered inbound +4970444', '44 connected inbound +4970444',
+    '44 offered inbound +4970444', '44 connected inbound +4970444', '44 ended inbound +4970444']);
+  assert.deepEqual(conn.log, [], 'nothing dropped by the connector');
+});
+
 test('service worker stopped in mid-call: no event lost, duplicated or reordered', async () => {
   pbx.legs18([ring(80, 50, '+4980111')]);
   await settle(1);

@@ -7,6 +7,11 @@
 //! (`offered` then `connected`, with their original times), and a call that ended while
 //! the connector was away arrives complete, so DATEV can still journal it. Once a call's
 //! `ended` has been handed to a live session, its entries leave the log.
+//!
+//! Handed is not yet sent: a socket the connector has begun to close is CLOSING before the
+//! shell hears of it, and what is put on it then goes nowhere. The shell says so at once
+//! ([`Outbox::unsent`]), in the same turn, so the calls that ended in that session are
+//! kept aside until the session is over and go back into the log if it asks.
 
 use std::collections::VecDeque;
 
@@ -17,12 +22,38 @@ use crate::connector::{CallEvent, CallState};
 /// Default bound of the log; beyond it the oldest entries are dropped (and counted).
 pub const DEFAULT_MAX_QUEUED: usize = 10_000;
 
+/// Ended calls kept aside in a session in case the shell could not send them. The shell
+/// answers in the turn of the send, so only the calls of one batch (one frame, one closed
+/// tab) are ever asked for; older ones are let go.
+pub const MAX_HANDED: usize = 64;
+
+/// One event in the log, numbered in the order it was pushed (which is the order it is
+/// sent in any one session: a session's log goes first, later pushes come behind it).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Entry {
+    seq: u64,
+    ev: CallEvent,
+}
+
+/// A text to send now, and its number, which names it if the send fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub seq: u64,
+    pub text: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Outbox {
     max_queued: usize,
-    log: VecDeque<CallEvent>,
+    log: VecDeque<Entry>,
     in_session: bool,
     dropped: u64,
+    next_seq: u64,
+    /// The entries of calls whose `ended` was handed to the live session, with the number
+    /// of that `ended`. Not stored: the shell's answer comes before any snapshot is taken,
+    /// and a restored core has a new link anyway.
+    #[serde(skip)]
+    handed: VecDeque<(u64, Vec<Entry>)>,
 }
 
 impl Default for Outbox {
@@ -33,7 +64,14 @@ impl Default for Outbox {
 
 impl Outbox {
     pub fn new(max_queued: usize) -> Self {
-        Outbox { max_queued: max_queued.max(1), log: VecDeque::new(), in_session: false, dropped: 0 }
+        Outbox {
+            max_queued: max_queued.max(1),
+            log: VecDeque::new(),
+            in_session: false,
+            dropped: 0,
+            next_seq: 0,
+            handed: VecDeque::new(),
+        }
     }
 
     /// Entries held (live calls' history and undelivered events).
@@ -45,48 +83,93 @@ impl Outbox {
         self.log.is_empty()
     }
 
+    /// Ended calls kept aside in this session (at most [`MAX_HANDED`]).
+    pub fn handed(&self) -> usize {
+        self.handed.len()
+    }
+
     /// Entries dropped because the log was full, since the start.
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
 
-    /// A new event from the tracker. Returns the texts to send now (none while no session
-    /// is up: the event waits in the log).
-    pub fn push(&mut self, ev: CallEvent) -> Vec<String> {
-        self.log.push_back(ev.clone());
-        while self.log.len() > self.max_queued {
-            self.log.pop_front();
-            self.dropped += 1;
-        }
+    /// A new event from the tracker. Returns what to send now (nothing while no session is
+    /// up: the event waits in the log).
+    pub fn push(&mut self, ev: CallEvent) -> Vec<Outgoing> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
         if !self.in_session {
+            self.log.push_back(Entry { seq, ev });
+            self.bound();
             return Vec::new();
         }
-        if ev.call.state == CallState::Ended {
-            self.forget_call(&ev.call.id);
+        let out = Outgoing { seq, text: ev.to_json() };
+        let ended = (ev.call.state == CallState::Ended).then(|| ev.call.id.clone());
+        self.log.push_back(Entry { seq, ev });
+        self.bound();
+        if let Some(id) = ended {
+            self.hand(seq, &id);
         }
-        vec![ev.to_json()]
+        vec![out]
     }
 
     /// HELLO_ACK received on a fresh socket: the connector knows nothing. Returns the whole
     /// log, in order, to send now.
-    pub fn session_started(&mut self) -> Vec<String> {
+    pub fn session_started(&mut self) -> Vec<Outgoing> {
         self.in_session = true;
-        let out: Vec<String> = self.log.iter().map(CallEvent::to_json).collect();
-        let ended: Vec<String> =
-            self.log.iter().filter(|e| e.call.state == CallState::Ended).map(|e| e.call.id.clone()).collect();
-        for id in ended {
-            self.forget_call(&id);
+        self.handed.clear();
+        let out = self.log.iter().map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() }).collect();
+        let ended: Vec<(u64, String)> = self
+            .log
+            .iter()
+            .filter(|e| e.ev.call.state == CallState::Ended)
+            .map(|e| (e.seq, e.ev.call.id.clone()))
+            .collect();
+        for (seq, id) in ended {
+            self.hand(seq, &id);
         }
         out
     }
 
-    /// The socket closed: what follows waits for the next session.
+    /// The socket closed: what was handed to it counts as delivered, what follows waits
+    /// for the next session.
     pub fn session_ended(&mut self) {
         self.in_session = false;
+        self.handed.clear();
     }
 
-    fn forget_call(&mut self, id: &str) {
-        self.log.retain(|e| e.call.id != id);
+    /// The shell could not send `seq` (its socket was no longer open), so nothing after it
+    /// left either: the session is over, and every call whose `ended` was among them goes
+    /// back into the log, its history with it, in the order it was pushed. Returns how
+    /// many calls came back.
+    pub fn unsent(&mut self, seq: u64) -> usize {
+        self.in_session = false;
+        let (back, kept): (Vec<_>, Vec<_>) = self.handed.drain(..).partition(|(ended, _)| *ended >= seq);
+        self.handed = kept.into();
+        let calls = back.len();
+        for entry in back.into_iter().flat_map(|(_, entries)| entries) {
+            let at = self.log.partition_point(|e| e.seq < entry.seq);
+            self.log.insert(at, entry);
+        }
+        self.bound();
+        calls
+    }
+
+    /// A call's `ended` went to the session: its entries leave the log, kept aside.
+    fn hand(&mut self, ended: u64, id: &str) {
+        let (entries, rest): (Vec<Entry>, Vec<Entry>) = self.log.drain(..).partition(|e| e.ev.call.id == id);
+        self.log = rest.into();
+        self.handed.push_back((ended, entries));
+        if self.handed.len() > MAX_HANDED {
+            self.handed.pop_front();
+        }
+    }
+
+    fn bound(&mut self) {
+        while self.log.len() > self.max_queued {
+            self.log.pop_front();
+            self.dropped += 1;
+        }
     }
 }
 
@@ -138,11 +221,10 @@ mod tests {
         }
     }
 
-    fn states(texts: &[String]) -> Vec<String> {
-        texts
-            .iter()
-            .map(|t| {
-                let v: serde_json::Value = serde_json::from_str(t).unwrap();
+    fn states(out: &[Outgoing]) -> Vec<String> {
+        out.iter()
+            .map(|o| {
+                let v: serde_json::Value = serde_json::from_str(&o.text).unwrap();
                 format!("{} {}", v["call"]["id"].as_str().unwrap(), v["call"]["state"].as_str().unwrap())
             })
             .collect()
@@ -171,6 +253,46 @@ mod tests {
         o.push(ev("2", CallState::Ended, 5));
         assert_eq!(states(&o.session_started()), ["1 offered", "1 connected", "2 offered", "2 connected", "2 ended"]);
         assert_eq!(states(&o.session_started()), ["1 offered", "1 connected"]);
+    }
+
+    #[test]
+    fn calls_that_ended_in_a_send_that_failed_go_back_for_the_next_session() {
+        let mut o = Outbox::default();
+        o.session_started();
+        o.push(ev("1", CallState::Offered, 1));
+        o.push(ev("2", CallState::Offered, 2));
+        assert_eq!(states(&o.push(ev("1", CallState::Ended, 3))), ["1 ended"]);
+        o.push(ev("3", CallState::Offered, 4));
+        let two_ended = o.push(ev("2", CallState::Ended, 5));
+        assert_eq!(o.len(), 1, "only call 3 is live");
+        // The socket was CLOSING when call 2's end was put on it (call 1's end had left):
+        assert_eq!(o.unsent(two_ended[0].seq), 1);
+        assert!(o.push(ev("3", CallState::Connected, 6)).is_empty(), "the session is over");
+        assert_eq!(states(&o.session_started()), ["2 offered", "3 offered", "2 ended", "3 connected"]);
+    }
+
+    #[test]
+    fn calls_handed_to_a_session_that_then_closed_count_as_delivered() {
+        let mut o = Outbox::default();
+        o.session_started();
+        o.push(ev("1", CallState::Offered, 1));
+        let ended = o.push(ev("1", CallState::Ended, 2));
+        o.session_ended();
+        assert_eq!(o.unsent(ended[0].seq), 0, "too late: the session is over");
+        assert!(o.session_started().is_empty());
+    }
+
+    #[test]
+    fn a_failed_send_of_the_resent_log_keeps_the_ended_calls_of_it() {
+        let mut o = Outbox::default();
+        o.push(ev("1", CallState::Offered, 1));
+        o.push(ev("1", CallState::Ended, 2));
+        o.push(ev("2", CallState::Offered, 3));
+        let sent = o.session_started();
+        assert_eq!(states(&sent), ["1 offered", "1 ended", "2 offered"]);
+        // The socket closed under the very first text.
+        assert_eq!(o.unsent(sent[0].seq), 1);
+        assert_eq!(states(&o.session_started()), ["1 offered", "1 ended", "2 offered"]);
     }
 
     #[test]

@@ -188,6 +188,32 @@ fn events_wait_for_the_connector_and_arrive_complete() {
 }
 
 #[test]
+fn a_call_that_ended_in_a_send_the_link_could_not_make_reaches_the_next_session_whole() {
+    let mut b = ready();
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    assert_eq!(sent(&drain(&mut b)), ["7 connected"]);
+    b.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![delete(28)]));
+    let effects = drain(&mut b);
+    assert_eq!(sent(&effects), ["7 ended"]);
+    let Some(&Effect::ToConnector { generation, seq, .. }) =
+        effects.iter().find(|e| matches!(e, Effect::ToConnector { .. }))
+    else {
+        panic!("no text for the connector")
+    };
+    // The connector had begun to close the socket: the text did not leave.
+    b.handle_link_unsent(generation, seq);
+    assert!(drain(&mut b).iter().any(|e| matches!(e, Effect::Log(l) if l.contains("kept for the next session: 1"))));
+    b.handle_link_unsent(generation, seq + 1); // a later text of the same session: said already
+    b.handle_link_down(generation); // the close, when it reaches the shell
+    assert_eq!(b.status_view(21).rows.connector.extra.unwrap().key, "linkHeld");
+    b.handle_link_ready(2);
+    assert_eq!(sent(&drain(&mut b)), ["7 connected", "7 ended"]);
+    b.handle_link_down(2);
+    b.handle_link_ready(3);
+    assert!(sent(&drain(&mut b)).is_empty(), "delivered once");
+}
+
+#[test]
 fn a_new_link_after_an_offscreen_crash_hears_everything_undelivered() {
     let mut b = Bridge::new(Settings::default());
     b.handle_login(1, PBX, "p", 1, &ident("101"), 0);

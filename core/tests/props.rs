@@ -10,7 +10,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cti_core::bridge::{Bridge, Identity, Settings, Sizes, MAX_NOTES, MAX_POPS, MAX_TABS, OUTBOX_MAX};
+use cti_core::bridge::{Bridge, Effect, Identity, Settings, Sizes, MAX_NOTES, MAX_POPS, MAX_TABS, OUTBOX_MAX};
+use cti_core::link::MAX_HANDED;
 use cti_core::session::{ConnectorSession, LinkConfig, LinkEffect};
 use cti_core::sse::MAX_LINE_BYTES;
 use cti_core::stream::{PestRoutesStream, StreamEffect};
@@ -24,6 +25,8 @@ static CASES_RUN: AtomicU64 = AtomicU64::new(0);
 /// the inputs reach the machines' working paths, not only their refusals.
 static SENT: AtomicU64 = AtomicU64::new(0);
 static POPS: AtomicU64 = AtomicU64::new(0);
+/// Texts the link could not send (its socket closing) and said so.
+static UNSENT: AtomicU64 = AtomicU64::new(0);
 
 const ORIGINS: [&str; 3] = ["https://pbx.example.com", "https://evil.example.net", "http://localhost:5001"];
 
@@ -140,6 +143,9 @@ enum Input {
     Connector(String),
     Sse(Vec<u8>),
     StreamEnd,
+    /// The connector begins to close its socket: what the link sends fails until the close
+    /// reaches it (at the next clock advance).
+    SocketClosing,
     Advance(u64),
 }
 
@@ -153,6 +159,7 @@ fn input() -> impl Strategy<Value = Input> {
         3 => connector_text().prop_map(Input::Connector),
         3 => sse_bytes().prop_map(Input::Sse),
         1 => Just(Input::StreamEnd),
+        1 => Just(Input::SocketClosing),
         2 => prop_oneof![0u64..2_000, 0u64..600_000].prop_map(Input::Advance),
     ]
 }
@@ -166,6 +173,7 @@ struct World {
     seq: u64,
     link_gen: u32,
     stream_gen: u64,
+    closing: bool,
 }
 
 impl World {
@@ -178,6 +186,7 @@ impl World {
             seq: 0,
             link_gen: 0,
             stream_gen: 0,
+            closing: false,
         };
         let cfg = LinkConfig { extension: "101".into(), domain: "pbx.example.com".into(), ..Default::default() };
         w.session.set_config(cfg, w.now);
@@ -212,8 +221,13 @@ impl World {
             check_bridge(self.bridge.sizes());
             while let Some(e) = self.bridge.poll_effect() {
                 moved = true;
-                if matches!(e, cti_core::bridge::Effect::ToConnector { .. }) {
-                    SENT.fetch_add(1, Ordering::Relaxed);
+                if let Effect::ToConnector { generation, seq, .. } = e {
+                    if self.closing {
+                        UNSENT.fetch_add(1, Ordering::Relaxed);
+                        self.bridge.handle_link_unsent(generation, seq);
+                    } else {
+                        SENT.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             let (held, effects) = self.stream.sizes();
@@ -254,7 +268,11 @@ impl World {
             Input::Connector(text) => self.session.handle_text(self.link_gen, text, self.now),
             Input::Sse(bytes) => self.stream.handle_bytes(self.stream_gen, bytes, self.now),
             Input::StreamEnd => self.stream.handle_end(self.stream_gen, self.now),
+            Input::SocketClosing => self.closing = true,
             Input::Advance(ms) => {
+                if std::mem::take(&mut self.closing) {
+                    self.session.handle_close(self.link_gen, self.now);
+                }
                 self.now += ms;
                 self.bridge.handle_timeout(self.now);
                 self.session.handle_timeout(self.now);
@@ -268,7 +286,7 @@ impl World {
 fn check_bridge(s: Sizes) {
     assert!(s.tabs <= MAX_TABS, "{s:?}");
     assert!(s.legs <= MAX_LEGS && s.calls <= MAX_LEGS, "{s:?}");
-    assert!(s.outbox <= OUTBOX_MAX, "{s:?}");
+    assert!(s.outbox <= OUTBOX_MAX && s.handed <= MAX_HANDED, "{s:?}");
     assert!(s.notes <= MAX_NOTES && s.pops <= MAX_POPS, "{s:?}");
     assert!(s.pending_commands <= 64 && s.queued_commands <= 64, "{s:?}");
     assert!(s.refused_origins <= 64, "{s:?}");
@@ -295,11 +313,12 @@ fn nothing_panics_and_every_queue_stays_bounded() {
     if let Err(e) = result {
         panic!("{e}");
     }
-    let (sent, pops) = (SENT.load(Ordering::Relaxed), POPS.load(Ordering::Relaxed));
+    let (sent, pops, unsent) =
+        (SENT.load(Ordering::Relaxed), POPS.load(Ordering::Relaxed), UNSENT.load(Ordering::Relaxed));
     println!(
-        "props: {} inputs tried in {} cases, 0 failures ({sent} texts to the connector, {pops} screen-pops)",
+        "props: {} inputs tried in {} cases, 0 failures ({sent} texts to the connector, {unsent} not sent, {pops} screen-pops)",
         INPUTS.load(Ordering::Relaxed),
         CASES_RUN.load(Ordering::Relaxed)
     );
-    assert!(sent > 0 && pops > 0, "the inputs never reached the working paths");
+    assert!(sent > 0 && pops > 0 && unsent > 0, "the inputs never reached the working paths");
 }

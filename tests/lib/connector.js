@@ -38,6 +38,10 @@ class Connector {
     this.probes = 0;
     /** @type {import('ws').WebSocket | null} */
     this.client = null;
+    /** Each client's TCP connection (for `closeAndHold`). @type {WeakMap<import('ws').WebSocket, import('node:stream').Duplex>} */
+    this.tcp = new WeakMap();
+    /** Connections `closeAndHold` keeps open. @type {Set<import('node:stream').Duplex>} */
+    this.held = new Set();
     /** @type {import('node:http').Server} */
     this.server;
     /** @type {import('ws').WebSocketServer} */
@@ -53,7 +57,7 @@ class Connector {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
     this.server.on('upgrade', (req, sock, head) => {
       if (this.client) { this.log.push('second client refused'); sock.destroy(); return; }
-      this.wss.handleUpgrade(req, sock, head, (ws) => this.onClient(ws));
+      this.wss.handleUpgrade(req, sock, head, (ws) => { this.tcp.set(ws, sock); this.onClient(ws); });
     });
     await new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -111,7 +115,27 @@ class Connector {
     this.client.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
   }
 
+  /**
+   * Starts the closing handshake (a Close frame, code 1000) and keeps the TCP connection
+   * open for `ms` without reading from it, then cuts it. Until then the extension's socket
+   * is CLOSING and its close event has not fired: the moment a connector that shuts down
+   * leaves between its Close and the end of the connection, widened so a test can hit it.
+   * A new client is served meanwhile. @param {number} ms
+   */
+  closeAndHold(ms) {
+    const ws = this.client;
+    const sock = ws && this.tcp.get(ws);
+    if (!ws || !sock) throw new Error('no client');
+    this.client = null;
+    sock.pause();
+    sock.write(Buffer.from([0x88, 0x02, 0x03, 0xe8])); // FIN + Close, 2 bytes: 1000
+    this.held.add(sock);
+    setTimeout(() => { this.held.delete(sock); sock.destroy(); }, ms).unref();
+  }
+
   async stop() {
+    for (const sock of this.held) sock.destroy();
+    this.held.clear();
     if (this.client) this.client.terminate();
     this.client = null;
     this.wss.close();

@@ -232,8 +232,9 @@ pub struct StreamReport {
 /// What the shell must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Send this text on the connector session `generation` (only while it is ready).
-    ToConnector { generation: u64, text: String },
+    /// Send this text on the connector session `generation` (only while it is ready). If
+    /// it cannot be sent, say so with `handle_link_unsent(generation, seq)` at once.
+    ToConnector { generation: u64, seq: u64, text: String },
     /// Put this command frame on the tab's WebClient socket; report the outcome with
     /// `handle_send_result(tab, token, …)`.
     FrameToTab { tab: u32, token: u32, frame: Vec<u8> },
@@ -288,6 +289,8 @@ pub struct Sizes {
     pub pending_commands: usize,
     pub queued_commands: usize,
     pub outbox: usize,
+    /// Ended calls the outbox keeps aside in case the link could not send them.
+    pub handed: usize,
     pub notes: usize,
     pub pops: usize,
     pub refused_origins: usize,
@@ -413,6 +416,7 @@ impl Bridge {
             pending_commands: self.tabs.values().map(|t| t.pending.len()).max().unwrap_or(0),
             queued_commands: self.gate.queued(),
             outbox: self.outbox.len(),
+            handed: self.outbox.handed(),
             notes: self.notes.len(),
             pops: self.pops.len(),
             refused_origins: self.refused.len(),
@@ -754,8 +758,8 @@ impl Bridge {
     /// the whole log (live calls' history, events that happened while it was away).
     pub fn handle_link_ready(&mut self, generation: u64) {
         self.session = Some(generation);
-        for text in self.outbox.session_started() {
-            self.effects.push_back(Effect::ToConnector { generation, text });
+        for o in self.outbox.session_started() {
+            self.effects.push_back(Effect::ToConnector { generation, seq: o.seq, text: o.text });
         }
         self.touch();
     }
@@ -770,6 +774,19 @@ impl Bridge {
             }
             self.touch();
         }
+    }
+
+    /// The shell could not send text `seq` on session `generation`: its socket was no longer
+    /// open (the connector had begun to close it, and the close had not reached the shell
+    /// yet). Neither it nor anything after it left, so the session is over here, and the
+    /// calls that ended in what did not leave go to the next session, whole.
+    pub fn handle_link_unsent(&mut self, generation: u64, seq: u64) {
+        if self.session != Some(generation) {
+            return; // said already, for an earlier text of the same session
+        }
+        let calls = self.outbox.unsent(seq);
+        self.log(format!("the connector's socket closed under a send; ended calls kept for the next session: {calls}"));
+        self.handle_link_down(generation);
     }
 
     /// A connector link that starts afresh (a new offscreen document) has no session.
@@ -1048,10 +1065,10 @@ impl Bridge {
                 });
             }
             self.effects.push_back(Effect::Trace(format!("tab {tab}: {}", summary(&ev))));
-            let texts = self.outbox.push(ev);
+            let out = self.outbox.push(ev);
             if let Some(generation) = self.session {
-                for text in texts {
-                    self.effects.push_back(Effect::ToConnector { generation, text });
+                for o in out {
+                    self.effects.push_back(Effect::ToConnector { generation, seq: o.seq, text: o.text });
                 }
             }
         }

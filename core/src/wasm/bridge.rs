@@ -42,6 +42,7 @@ enum EffectView<'a> {
     #[serde(rename_all = "camelCase")]
     ToConnector {
         generation: u64,
+        seq: u64,
         text: &'a str,
     },
     #[serde(rename_all = "camelCase")]
@@ -237,6 +238,12 @@ impl Bridge {
         self.inner.handle_link_down(ms(generation));
     }
 
+    /// See `bridge::Bridge::handle_link_unsent`.
+    #[wasm_bindgen(js_name = handleLinkUnsent)]
+    pub fn handle_link_unsent(&mut self, generation: f64, seq: f64) {
+        self.inner.handle_link_unsent(ms(generation), ms(seq));
+    }
+
     #[wasm_bindgen(js_name = handleLinkRestarted)]
     pub fn handle_link_restarted(&mut self) {
         self.inner.handle_link_restarted();
@@ -298,8 +305,8 @@ impl Bridge {
         let out = js_sys::Array::new();
         while let Some(e) = self.inner.poll_effect() {
             out.push(&match &e {
-                Effect::ToConnector { generation, text } => {
-                    to_js(&EffectView::ToConnector { generation: *generation, text })
+                Effect::ToConnector { generation, seq, text } => {
+                    to_js(&EffectView::ToConnector { generation: *generation, seq: *seq, text })
                 }
                 Effect::FrameToTab { tab, token, frame } => {
                     // Bytes cross as a Uint8Array, not as a list of numbers.
