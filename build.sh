@@ -12,12 +12,17 @@ ensure_npm
 
 log "compiling the core to WebAssembly"
 cargo build --quiet --profile wasm --lib --target wasm32-unknown-unknown -p cti-core
-raw=target/wasm32-unknown-unknown/wasm/cti_core.wasm
+# Where cargo put it: CARGO_TARGET_DIR or a cargo config may move the target directory.
+target_dir=$(cargo metadata --format-version 1 --no-deps --quiet |
+    node -e 'let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => process.stdout.write(JSON.parse(s).target_directory))')
+raw="$target_dir/wasm32-unknown-unknown/wasm/cti_core.wasm"
+[ -f "$raw" ] || die "the build left no $raw"
 
 rm -rf dist
 mkdir -p dist/wasm
 wasm-bindgen --target web --out-dir dist/wasm --out-name cti_core "$raw"
-# The generated types are for the type check (tsconfig.json), not for the browser.
+# The generated types are for the type check (tsconfig.json), not for the browser; they
+# stay in ./target whatever cargo's target directory is.
 rm -rf target/wasm-types && mkdir -p target/wasm-types/wasm && mv dist/wasm/*.d.ts target/wasm-types/wasm/
 bindgen_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
 # binaryen from npm (Debian's wasm-opt 108 breaks the externref table).

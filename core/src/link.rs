@@ -144,12 +144,15 @@ impl Outbox {
     /// many calls came back.
     pub fn unsent(&mut self, seq: u64) -> usize {
         self.in_session = false;
-        let (back, kept): (Vec<_>, Vec<_>) = self.handed.drain(..).partition(|(ended, _)| *ended >= seq);
-        self.handed = kept.into();
-        let calls = back.len();
-        for entry in back.into_iter().flat_map(|(_, entries)| entries) {
-            let at = self.log.partition_point(|e| e.seq < entry.seq);
-            self.log.insert(at, entry);
+        let mut calls = 0;
+        // Kept in the order their `ended` was handed, so the unsent ones are at the back.
+        while self.handed.back().is_some_and(|(ended, _)| *ended >= seq) {
+            let Some((_, entries)) = self.handed.pop_back() else { break };
+            calls += 1;
+            for entry in entries {
+                let at = self.log.partition_point(|e| e.seq < entry.seq);
+                self.log.insert(at, entry);
+            }
         }
         self.bound();
         calls
@@ -157,8 +160,14 @@ impl Outbox {
 
     /// A call's `ended` went to the session: its entries leave the log, kept aside.
     fn hand(&mut self, ended: u64, id: &str) {
-        let (entries, rest): (Vec<Entry>, Vec<Entry>) = self.log.drain(..).partition(|e| e.ev.call.id == id);
-        self.log = rest.into();
+        let mut entries = Vec::new();
+        self.log.retain(|e| {
+            let other = e.ev.call.id != id;
+            if !other {
+                entries.push(e.clone());
+            }
+            other
+        });
         self.handed.push_back((ended, entries));
         if self.handed.len() > MAX_HANDED {
             self.handed.pop_front();

@@ -298,7 +298,7 @@ pub struct Sizes {
 }
 
 /// The first byte of a snapshot; a snapshot of another layout is refused, not misread.
-const SNAPSHOT_FORMAT: u8 = 1;
+const SNAPSHOT_FORMAT: u8 = 2; // 2: outbox entries carry their number
 
 /// Why a snapshot could not be restored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
