@@ -48,10 +48,11 @@ onModule(() => {
 // The core hands each text once per connector session: a page's resend is recognised as a
 // repeat (page id, sequence number), and the link dies with the document that held the core.
 // A text the link cannot send (the connector has begun to close the socket, and its close
-// event is not here yet) is said at once, before the core's state is stored: the core then
-// keeps the calls that ended in it for the next session.
+// event is not here yet; or the session went down earlier in this turn) is said at once,
+// before the core's state is stored: the core then keeps the calls that ended in it for
+// the next session.
 onEffect('toConnector', (/** @type {{generation: number, seq: number, text: string}} */ e) => {
-  if (!link.send(e.generation, e.text)) withCore((c) => c.handleLinkUnsent(e.generation, e.seq));
+  if (!link.send(e.generation, e.text)) withCore((c) => c.handleLinkUnsent(e.generation, e.seq, Date.now()));
 });
 
 /** Hands the link and the stream their configuration (from the core and the settings). */

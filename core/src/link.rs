@@ -22,11 +22,6 @@ use crate::connector::{CallEvent, CallState};
 /// Default bound of the log; beyond it the oldest entries are dropped (and counted).
 pub const DEFAULT_MAX_QUEUED: usize = 10_000;
 
-/// Ended calls kept aside in a session in case the shell could not send them. The shell
-/// answers in the turn of the send, so only the calls of one batch (one frame, one closed
-/// tab) are ever asked for; older ones are let go.
-pub const MAX_HANDED: usize = 64;
-
 /// One event in the log, numbered in the order it was pushed (which is the order it is
 /// sent in any one session: a session's log goes first, later pushes come behind it).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -49,11 +44,15 @@ pub struct Outbox {
     in_session: bool,
     dropped: u64,
     next_seq: u64,
-    /// The entries of calls whose `ended` was handed to the live session, with the number
-    /// of that `ended`. Not stored: the shell's answer comes before any snapshot is taken,
-    /// and a restored core has a new link anyway.
+    /// The entries of calls whose `ended` was handed to the last session, with the number
+    /// of that `ended`, until the next session starts (a failed send may be said after the
+    /// session went down in the same turn). Bounded like the log, in entries. Not stored:
+    /// the shell's answer comes before any snapshot is taken, and a restored core has a
+    /// new link anyway.
     #[serde(skip)]
     handed: VecDeque<(u64, Vec<Entry>)>,
+    #[serde(skip)]
+    handed_entries: usize,
 }
 
 impl Default for Outbox {
@@ -71,6 +70,7 @@ impl Outbox {
             dropped: 0,
             next_seq: 0,
             handed: VecDeque::new(),
+            handed_entries: 0,
         }
     }
 
@@ -83,9 +83,10 @@ impl Outbox {
         self.log.is_empty()
     }
 
-    /// Ended calls kept aside in this session (at most [`MAX_HANDED`]).
+    /// Entries of ended calls kept aside since the last session started (bounded like the
+    /// log).
     pub fn handed(&self) -> usize {
-        self.handed.len()
+        self.handed_entries
     }
 
     /// Entries dropped because the log was full, since the start.
@@ -118,6 +119,7 @@ impl Outbox {
     pub fn session_started(&mut self) -> Vec<Outgoing> {
         self.in_session = true;
         self.handed.clear();
+        self.handed_entries = 0;
         let out = self.log.iter().map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() }).collect();
         let ended: Vec<(u64, String)> = self
             .log
@@ -131,11 +133,10 @@ impl Outbox {
         out
     }
 
-    /// The socket closed: what was handed to it counts as delivered, what follows waits
-    /// for the next session.
+    /// The socket closed: what follows waits for the next session. What was handed to it
+    /// counts as delivered unless the shell says otherwise in this same turn.
     pub fn session_ended(&mut self) {
         self.in_session = false;
-        self.handed.clear();
     }
 
     /// The shell could not send `seq` (its socket was no longer open), so nothing after it
@@ -149,6 +150,7 @@ impl Outbox {
         while self.handed.back().is_some_and(|(ended, _)| *ended >= seq) {
             let Some((_, entries)) = self.handed.pop_back() else { break };
             calls += 1;
+            self.handed_entries -= entries.len();
             for entry in entries {
                 let at = self.log.partition_point(|e| e.seq < entry.seq);
                 self.log.insert(at, entry);
@@ -168,9 +170,12 @@ impl Outbox {
             }
             other
         });
+        self.handed_entries += entries.len();
         self.handed.push_back((ended, entries));
-        if self.handed.len() > MAX_HANDED {
-            self.handed.pop_front();
+        // Only the calls of the turn being sent can be said unsent; the oldest go first.
+        while self.handed_entries > self.max_queued {
+            let Some((_, old)) = self.handed.pop_front() else { break };
+            self.handed_entries -= old.len();
         }
     }
 
@@ -281,14 +286,34 @@ mod tests {
     }
 
     #[test]
-    fn calls_handed_to_a_session_that_then_closed_count_as_delivered() {
+    fn calls_handed_to_a_session_that_closed_count_as_delivered_unless_said_in_the_same_turn() {
         let mut o = Outbox::default();
         o.session_started();
         o.push(ev("1", CallState::Offered, 1));
-        let ended = o.push(ev("1", CallState::Ended, 2));
+        o.push(ev("1", CallState::Ended, 2));
+        o.push(ev("2", CallState::Offered, 3));
+        let ended = o.push(ev("2", CallState::Ended, 4));
+        // The session went down earlier in the turn that sends call 2's end, which fails.
         o.session_ended();
-        assert_eq!(o.unsent(ended[0].seq), 0, "too late: the session is over");
+        assert_eq!(o.unsent(ended[0].seq), 1);
+        assert_eq!(states(&o.session_started()), ["2 offered", "2 ended"]);
+        // This session closes, and nothing is said: its calls were delivered.
+        o.session_ended();
         assert!(o.session_started().is_empty());
+        assert_eq!(o.handed(), 0);
+    }
+
+    #[test]
+    fn a_resend_larger_than_any_bound_keeps_every_call_that_did_not_leave() {
+        let mut o = Outbox::new(300);
+        for i in 0..100 {
+            o.push(ev(&i.to_string(), CallState::Offered, i));
+            o.push(ev(&i.to_string(), CallState::Ended, i));
+        }
+        let sent = o.session_started();
+        assert_eq!(sent.len(), 200);
+        assert_eq!(o.unsent(sent[0].seq), 100, "the socket closed under the first text");
+        assert_eq!(o.session_started().len(), 200);
     }
 
     #[test]

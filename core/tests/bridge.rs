@@ -201,13 +201,39 @@ fn a_call_that_ended_in_a_send_the_link_could_not_make_reaches_the_next_session_
         panic!("no text for the connector")
     };
     // The connector had begun to close the socket: the text did not leave.
-    b.handle_link_unsent(generation, seq);
+    b.handle_link_unsent(generation, seq, 20);
     assert!(drain(&mut b).iter().any(|e| matches!(e, Effect::Log(l) if l.contains("kept for the next session: 1"))));
-    b.handle_link_unsent(generation, seq + 1); // a later text of the same session: said already
+    b.handle_link_unsent(generation, seq + 1, 20); // a later text of the same session: said already
+    assert!(drain(&mut b).is_empty());
     b.handle_link_down(generation); // the close, when it reaches the shell
     assert_eq!(b.status_view(21).rows.connector.extra.unwrap().key, "linkHeld");
     b.handle_link_ready(2);
     assert_eq!(sent(&drain(&mut b)), ["7 connected", "7 ended"]);
+    b.handle_link_down(2);
+    b.handle_link_ready(3);
+    assert!(sent(&drain(&mut b)).is_empty(), "delivered once");
+}
+
+#[test]
+fn a_call_whose_end_failed_after_the_session_went_down_in_the_same_turn_is_kept() {
+    let mut b = ready();
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    drain(&mut b);
+    b.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![delete(28)]));
+    let effects = drain(&mut b);
+    let Some(&Effect::ToConnector { generation, seq, .. }) =
+        effects.iter().find(|e| matches!(e, Effect::ToConnector { .. }))
+    else {
+        panic!("no text for the connector")
+    };
+    // An effect handled before it (a new link configuration) took the session down; then
+    // the link refuses the text.
+    b.handle_link_down(generation);
+    b.handle_link_unsent(generation, seq, 20);
+    b.handle_link_ready(2);
+    assert_eq!(sent(&drain(&mut b)), ["7 connected", "7 ended"]);
+    // Said for a session before the last one that was handed anything: nothing happens.
+    b.handle_link_unsent(generation, seq, 21);
     b.handle_link_down(2);
     b.handle_link_ready(3);
     assert!(sent(&drain(&mut b)).is_empty(), "delivered once");

@@ -329,6 +329,10 @@ pub struct Bridge {
     outbox: Outbox,
     /// The connector session that acknowledged us, if one is up.
     session: Option<u64>,
+    /// The last session that was handed texts: a send that failed on it may be said after
+    /// it went down, in the same turn.
+    #[serde(skip)]
+    handed_session: Option<u64>,
     link: LinkReport,
     stream: StreamReport,
     #[serde(skip)]
@@ -758,6 +762,7 @@ impl Bridge {
     /// the whole log (live calls' history, events that happened while it was away).
     pub fn handle_link_ready(&mut self, generation: u64) {
         self.session = Some(generation);
+        self.handed_session = Some(generation);
         for o in self.outbox.session_started() {
             self.effects.push_back(Effect::ToConnector { generation, seq: o.seq, text: o.text });
         }
@@ -778,19 +783,31 @@ impl Bridge {
 
     /// The shell could not send text `seq` on session `generation`: its socket was no longer
     /// open (the connector had begun to close it, and the close had not reached the shell
-    /// yet). Neither it nor anything after it left, so the session is over here, and the
-    /// calls that ended in what did not leave go to the next session, whole.
-    pub fn handle_link_unsent(&mut self, generation: u64, seq: u64) {
-        if self.session != Some(generation) {
-            return; // said already, for an earlier text of the same session
+    /// yet), or the session went down earlier in the same turn. Neither it nor anything
+    /// after it left, so the session is over here, and the calls that ended in what did
+    /// not leave go to the next session, whole.
+    pub fn handle_link_unsent(&mut self, generation: u64, seq: u64, now: u64) {
+        if self.handed_session != Some(generation) {
+            return;
         }
+        let dropped_before = self.outbox.dropped();
         let calls = self.outbox.unsent(seq);
-        self.log(format!("the connector's socket closed under a send; ended calls kept for the next session: {calls}"));
-        self.handle_link_down(generation);
+        let live = self.session == Some(generation);
+        if live || calls > 0 {
+            self.log(format!(
+                "the connector's socket closed under a send; ended calls kept for the next session: {calls}"
+            ));
+        }
+        self.report_dropped(dropped_before, now);
+        if live {
+            self.handle_link_down(generation);
+        }
+        self.touch();
     }
 
     /// A connector link that starts afresh (a new offscreen document) has no session.
     pub fn handle_link_restarted(&mut self) {
+        self.handed_session = None; // the new link numbers its sessions afresh
         if self.session.take().is_some() {
             self.outbox.session_ended();
         }
@@ -1072,7 +1089,13 @@ impl Bridge {
                 }
             }
         }
-        let dropped = self.outbox.dropped() - dropped_before;
+        self.report_dropped(dropped_before, now);
+        self.touch();
+    }
+
+    /// One line and one notice when the outbox dropped entries since `before`.
+    fn report_dropped(&mut self, before: u64, now: u64) {
+        let dropped = self.outbox.dropped() - before;
         if dropped > 0 {
             self.log(format!(
                 "connector queue full: {dropped} oldest events dropped ({} in all)",
@@ -1080,7 +1103,6 @@ impl Bridge {
             ));
             self.note(now, Text::new("noteDropped", &[&dropped.to_string()]));
         }
-        self.touch();
     }
 
     fn compute_link_config(&self) -> LinkConfig {

@@ -240,8 +240,8 @@ impl Bridge {
 
     /// See `bridge::Bridge::handle_link_unsent`.
     #[wasm_bindgen(js_name = handleLinkUnsent)]
-    pub fn handle_link_unsent(&mut self, generation: f64, seq: f64) {
-        self.inner.handle_link_unsent(ms(generation), ms(seq));
+    pub fn handle_link_unsent(&mut self, generation: f64, seq: f64, now: f64) {
+        self.inner.handle_link_unsent(ms(generation), ms(seq), ms(now));
     }
 
     #[wasm_bindgen(js_name = handleLinkRestarted)]
