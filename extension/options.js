@@ -67,7 +67,13 @@ async function load() {
   checkAll();
 }
 
-form.addEventListener('input', (e) => { check(/** @type {HTMLInputElement} */ (e.target)); checkAll(); saved.textContent = ''; });
+form.addEventListener('input', (e) => {
+  const el = /** @type {HTMLInputElement} */ (e.target);
+  if (!el.name) return; // not a setting (the diagnostics' duration lives in the same form)
+  check(el);
+  checkAll();
+  saved.textContent = '';
+});
 
 form.addEventListener('submit', async (e) => {
   e.preventDefault();

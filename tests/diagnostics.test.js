@@ -36,6 +36,9 @@ test('a diagnostics recording is masked and replays to the events the connector 
   const o = await h.options();
   await waitFor(async () => (await o.textContent('#diag-state')) === msg('en', 'diagIdle'), 5000, 'idle');
   await o.selectOption('#diag-minutes', '5');
+  // The duration is not a setting: choosing it shows no error and leaves Save as it was.
+  assert.equal(await o.locator('small.error:not(:empty)').count(), 0, 'an error shown for the duration');
+  assert.equal(await o.isDisabled('button[type=submit]'), false);
   await o.click('#diag-start');
   await waitFor(async () => String(await o.textContent('#diag-state')).startsWith('Recording until'), 5000, 'recording');
   // Frames before the recording are not in it; these are.
