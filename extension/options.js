@@ -49,7 +49,9 @@ async function load() {
   for (const el of fields()) {
     const v = values[el.name];
     if (el.type === 'checkbox') el.checked = !!v;
-    else if (LISTS.includes(el.name)) el.value = v.join(' ');
+    // Commas between the items, so that what the form split shows as split ("+49 900"
+    // typed is two prefixes, "+49, 900" after saving).
+    else if (LISTS.includes(el.name)) el.value = v.join(', ');
     else if (el.name === 'sharedSecret') { el.value = ''; el.placeholder = v ? t('secretSaved') : ''; }
     else el.value = el.name === 'bridgePort' && v === 0 ? '' : String(v);
     const locked = managedKeys.includes(el.name);

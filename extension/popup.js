@@ -72,10 +72,17 @@ function render(st) {
   renderList('pops', st ? st.pops : [], (/** @type {any} */ p) =>
     [{ data: time(p.at) }, { data: p.term || '—' }, t(p.outcome.key, p.outcome.args)]);
   renderList('notes', st ? st.notes : [], (/** @type {any} */ n) => [{ data: time(n.at) }, t(n.text.key, n.text.args)]);
-  const trust = st ? st.trust : { configured: [], pinned: null };
-  $('#trust').textContent = trust.configured.length ? t('trustConfigured', [trust.configured.join(', ')])
-    : trust.pinned ? t('trustPinned', [trust.pinned]) : t('trustNone');
-  $('#forget').hidden = !(trust.pinned && !trust.configured.length);
+  // Before the first status nothing is known about trust either (not "none yet").
+  const trust = st ? st.trust : null;
+  const lines = !trust ? [t('starting')]
+    : [
+      ...(trust.configured.length ? [t('trustConfigured', [trust.configured.join(', ')])] : []),
+      ...(trust.unusable.length ? [t('trustUnusable', [trust.unusable.join(', ')])] : []),
+    ];
+  if (trust && !lines.length) lines.push(trust.pinned ? t('trustPinned', [trust.pinned]) : t('trustNone'));
+  $('#trust').textContent = lines.join(' · ');
+  $('#trust').classList.toggle('bad', !!trust && trust.unusable.length > 0);
+  $('#forget').hidden = !(trust && trust.pinned && !trust.configured.length && !trust.unusable.length);
 }
 
 $('#options').onclick = () => chrome.runtime.openOptionsPage();

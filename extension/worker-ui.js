@@ -12,7 +12,7 @@ onDoc('status', (/** @type {{status: any}} */ { status }) => {
   const badge = JSON.stringify(b);
   if (badge === shownBadge) return;
   shownBadge = badge;
-  chrome.action.setBadgeText({ text: b.text });
+  chrome.action.setBadgeText({ text: b.text ? chrome.i18n.getMessage(b.text) : '' });
   chrome.action.setBadgeBackgroundColor({ color: b.color });
   chrome.action.setTitle({ title: chrome.i18n.getMessage(b.title.key, b.title.args) || chrome.runtime.getManifest().name });
 });

@@ -7,7 +7,8 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { launch, waitFor, DIST } = require('./lib/harness');
+const { launch, waitFor, sleep, DIST } = require('./lib/harness');
+const { Pbx } = require('./lib/pbx');
 const { POLICY_DIR, canWrite, unpackedId } = require('./lib/policy');
 
 const POLICY_FILE = path.join(POLICY_DIR, 'cti-bridge-test.json');
@@ -41,7 +42,10 @@ test('policy values win and are locked on the options page', { skip: !canWrite &
   assert.deepEqual(managedKeys.sort(), ['dialDelay', 'dialMethod', 'webclientOrigins']);
   assert.equal(values.dialDelay, 1234);
   assert.equal(values.dialMethod, 'tel');
-  assert.deepEqual(values.webclientOrigins, ['https://pbx.example.com'], 'a bad entry is dropped, not trusted');
+  assert.deepEqual(values.webclientOrigins, ['https://pbx.example.com', 'not an origin'], 'a bad entry is kept, to be shown');
+  const { trust } = await h.status();
+  assert.deepEqual(trust.configured, ['https://pbx.example.com']);
+  assert.deepEqual(trust.unusable, ['not an origin'], 'and is not trusted');
   assert.equal(values.extensionNumber, '42', 'what policy leaves alone stays the operator\'s');
   const popup = await h.options();
   await waitFor(async () => popup.isDisabled('input[name=dialDelay]'), 5000, 'greyed out');
@@ -50,4 +54,33 @@ test('policy values win and are locked on the options page', { skip: !canWrite &
   assert.equal(await popup.textContent('label:has(input[name=dialDelay]) small.admin'), 'Set by your administrator',
     'the page says why the field is locked');
   await popup.close();
+});
+
+test('a policy list with no usable WebClient address trusts no page instead of the first one', { skip: !canWrite && `cannot write ${POLICY_DIR} (not root)` }, async () => {
+  // Plain http on a LAN host (no WebClient is served there, and the content scripts do not
+  // run there) and a typo: before, both were dropped and the first page that logged in
+  // was trusted.
+  await h.close();
+  fs.writeFileSync(POLICY_FILE, JSON.stringify({
+    '3rdparty': { extensions: { [unpackedId(DIST)]: { webclientOrigins: ['http://pbx.office.lan:5000', 'pbx.example.com'] } } },
+  }));
+  h = await launch();
+  const pbx = await new Pbx({ extension: '31' }).start();
+  try {
+    await waitFor(async () => (await h.status())?.trust.unusable.length === 2, 15000, 'the policy applied');
+    const page = await h.openWebClient(pbx, { trust: false });
+    const st = await waitFor(async () => {
+      const s = await h.status();
+      return s.notes.some((/** @type {any} */ n) => n.text.key === 'noteLookalike' && n.text.args[0] === pbx.origin) ? s : null;
+    }, 10000, 'the WebClient refused');
+    assert.equal(st.trust.pinned, null, 'nothing pinned');
+    assert.equal(st.rows.webclient.text.key, 'wcUnusable');
+    assert.equal(st.badge.text, 'badgeTextProblem');
+    const w = await h.worker();
+    await waitFor(async () => (await w.evaluate(() => chrome.action.getBadgeText({}))) === '!', 5000, 'the red badge');
+    await sleep(300);
+    await page.close();
+  } finally {
+    await pbx.stop();
+  }
 });

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::bridge::pace::{DEFAULT_BLOCKED_PREFIXES, MAX_PREFIXES, MAX_PREFIX_LEN};
+use crate::bridge::trust::{is_candidate, MAX_ORIGIN_LEN};
 use crate::bridge::{web_origin, DIAL_DELAY_DEFAULT_MS, DIAL_DELAY_MAX_MS};
 
 /// Free-text settings (middleware address, secret, PestRoutes address) longer than this
@@ -84,6 +85,23 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// A blocked prefix as written by people: digits with an optional leading `+`, spaces,
+/// dashes, dots, slashes, brackets and a trailing `*` allowed and taken out (numbers are
+/// compared without them, `bridge::pace::normalise`).
+fn prefix(item: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in item.trim().trim_end_matches('*').chars() {
+        match c {
+            '0'..='9' => out.push(c),
+            '+' if out.is_empty() => out.push(c),
+            ' ' | '-' | '.' | '/' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    let digits = out.strip_prefix('+').unwrap_or(&out);
+    (!digits.is_empty() && out.len() <= MAX_PREFIX_LEN).then_some(out)
+}
+
 /// A list setting as stored (a JSON array) or as typed (one string, items separated by
 /// spaces, commas or semicolons).
 fn items(v: &Value) -> Option<(Vec<String>, bool)> {
@@ -120,29 +138,49 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
         "debugLogging" | "clickToDial" => v.is_boolean().then(|| v.clone()),
         "webclientOrigins" => {
             let (list, typed) = items(v)?;
-            let origins: Vec<Option<String>> = list.iter().map(|s| origin(s)).collect();
-            // Typed in the form: every item must be an origin, so a typo is shown. From
-            // storage or policy: the good ones are kept, so one typo in a policy does not
-            // drop the whole list (and with it the protection).
-            if typed && origins.iter().any(Option::is_none) {
-                return None;
-            }
             let mut out: Vec<String> = Vec::new();
-            for o in origins.into_iter().flatten() {
+            for item in &list {
+                let usable = origin(item).filter(|o| is_candidate(o));
+                // Typed in the form: every item must be an address a WebClient can be
+                // trusted on (https, or http on this PC), so a typo is shown at once.
+                if typed && usable.is_none() {
+                    return None;
+                }
+                // From storage or policy: an item that is not one is kept as it is (cut),
+                // never dropped, so that the trust refuses every page instead of falling
+                // back to first use (bridge::trust), and the popup names it.
+                let o = usable.unwrap_or_else(|| item.chars().take(MAX_ORIGIN_LEN).collect());
                 if !out.contains(&o) {
                     out.push(o);
                 }
             }
-            (out.len() <= MAX_ORIGINS).then(|| Value::from(out))
+            if typed && out.len() > MAX_ORIGINS {
+                return None;
+            }
+            // A policy with too many keeps the first ones rather than being set aside
+            // whole (which would leave the operator's own value, or first use).
+            out.truncate(MAX_ORIGINS);
+            Some(Value::from(out))
         }
         "dialBlockedPrefixes" => {
-            let (list, _) = items(v)?;
-            let ok = list.len() <= MAX_PREFIXES
-                && list.iter().all(|p| {
-                    let digits = p.strip_prefix('+').unwrap_or(p);
-                    !digits.is_empty() && p.len() <= MAX_PREFIX_LEN && digits.bytes().all(|b| b.is_ascii_digit())
-                });
-            ok.then(|| Value::from(list))
+            let (list, typed) = items(v)?;
+            let mut out: Vec<String> = Vec::new();
+            for item in &list {
+                match prefix(item) {
+                    Some(p) if !out.contains(&p) => out.push(p),
+                    Some(_) => {}
+                    // Typed: shown at once. From storage or policy: that entry is left out,
+                    // the others still apply and stay the administrator's (setting the whole
+                    // list aside would leave the operator's own, or none).
+                    None if typed => return None,
+                    None => {}
+                }
+            }
+            if typed && out.len() > MAX_PREFIXES {
+                return None;
+            }
+            out.truncate(MAX_PREFIXES);
+            Some(Value::from(out))
         }
         "serverAddress" | "sharedSecret" => text(v).map(Value::from),
         "pestroutesUrl" => {
@@ -231,21 +269,32 @@ mod tests {
             Some(json!(["https://pbx.example.com", "https://b.example:5001"]))
         );
         assert_eq!(clean("webclientOrigins", &json!("https://pbx.example.com pbx2")), None);
+        assert_eq!(clean("webclientOrigins", &json!("http://pbx.office.lan:5000")), None, "typed: not a WebClient's");
+        assert_eq!(clean("webclientOrigins", &json!("http://localhost:5001")), Some(json!(["http://localhost:5001"])));
+        // Stored or set by policy: what is not usable stays, for the trust to refuse on.
         assert_eq!(
-            clean("webclientOrigins", &json!(["https://pbx.example.com", "pbx2", 7])),
-            Some(json!(["https://pbx.example.com"]))
+            clean("webclientOrigins", &json!(["https://pbx.example.com", "pbx2", 7, "http://pbx.lan"])),
+            Some(json!(["https://pbx.example.com", "pbx2", "http://pbx.lan"]))
         );
         let many: Vec<String> = (0..17).map(|i| format!("https://p{i}.example")).collect();
-        assert_eq!(clean("webclientOrigins", &json!(many)), None);
+        assert_eq!(clean("webclientOrigins", &json!(many.clone())).unwrap().as_array().unwrap().len(), 16);
+        assert_eq!(clean("webclientOrigins", &json!(many.join(" "))), None, "typed: too many is shown");
     }
 
     #[test]
     fn prefixes_are_digits_with_an_optional_plus() {
         assert_eq!(clean("dialBlockedPrefixes", &json!("0900; +49137,0180")), Some(json!(["0900", "+49137", "0180"])));
-        assert_eq!(clean("dialBlockedPrefixes", &json!(["0900", "09x"])), None);
-        assert_eq!(clean("dialBlockedPrefixes", &json!(["12345678901234567"])), None);
+        assert_eq!(clean("dialBlockedPrefixes", &json!("0900 09x")), None, "typed: shown");
+        assert_eq!(clean("dialBlockedPrefixes", &json!("0180-5 0900*")), Some(json!(["01805", "0900"])));
+        // From storage or policy: written as people write numbers, and one bad entry
+        // leaves the others in force.
+        assert_eq!(
+            clean("dialBlockedPrefixes", &json!(["+49 900", "0180-5", "0900*", "09x", "12345678901234567", "+"])),
+            Some(json!(["+49900", "01805", "0900"]))
+        );
         let many: Vec<String> = (0..65).map(|i| format!("0{i}")).collect();
-        assert_eq!(clean("dialBlockedPrefixes", &json!(many)), None);
+        assert_eq!(clean("dialBlockedPrefixes", &json!(many.clone())).unwrap().as_array().unwrap().len(), 64);
+        assert_eq!(clean("dialBlockedPrefixes", &json!(many.join(" "))), None, "typed: too many is shown");
     }
 
     #[test]

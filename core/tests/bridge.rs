@@ -391,7 +391,7 @@ fn status_rows_and_badge_follow_the_link() {
     let mut b = ready();
     b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19901), ..Default::default() }, 0);
     let st = b.status_view(1);
-    assert_eq!((st.badge.text, st.rows.connector.level), ("ON", Level::Ok));
+    assert_eq!((st.badge.text, st.rows.connector.level), ("badgeTextOn", Level::Ok));
     assert_eq!(st.rows.webclient.text.args, ["101", PBX]);
     b.handle_link_report(
         LinkReport {
@@ -402,7 +402,7 @@ fn status_rows_and_badge_follow_the_link() {
         2,
     );
     let st = b.status_view(3);
-    assert_eq!((st.badge.text, st.rows.connector.text.key.as_str()), ("!", "linkForeign"));
+    assert_eq!((st.badge.text, st.rows.connector.text.key.as_str()), ("badgeTextProblem", "linkForeign"));
     assert_eq!(st.notes[0].text.key, "noteForeign");
     b.set_missing_hosts(vec!["http://mw.example:3000/*".into()]);
     let st = b.status_view(4);
@@ -437,6 +437,17 @@ fn pestroutes_hosts_need_a_grant_unless_granted_at_install() {
 }
 
 #[test]
+fn the_badge_is_not_on_while_no_webclient_tab_can_report_calls() {
+    let mut b = ready();
+    b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19901), ..Default::default() }, 0);
+    assert_eq!(b.status_view(1).badge.text, "badgeTextOn");
+    b.handle_tab_closed(1, 2);
+    let st = b.status_view(3);
+    assert_eq!(st.rows.webclient.text.key, "wcNoTab");
+    assert_eq!((st.badge.text, st.badge.title.key.as_str()), ("badgeTextAttention", "badgeAttention"));
+}
+
+#[test]
 fn the_link_keeps_the_operators_identity_when_the_tab_closes() {
     let mut b = ready();
     b.handle_tab_closed(1, 5);
@@ -450,7 +461,7 @@ fn the_link_shows_down_at_once_when_the_session_ends() {
     b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19801), ..Default::default() }, 0);
     b.handle_link_down(1);
     assert_eq!(b.status_view(1).rows.connector.text.key, "linkSearching");
-    assert_ne!(b.status_view(1).badge.text, "ON");
+    assert_ne!(b.status_view(1).badge.text, "badgeTextOn");
 }
 
 #[test]

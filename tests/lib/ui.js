@@ -72,7 +72,7 @@ const T = (/** @type {string} */ key, /** @type {string[]} */ ...args) => ({ key
 function sampleStatus(now = Date.now()) {
   return {
     v: 1, at: now,
-    badge: { text: '!', color: '#c62828', title: T('badgeProblem') },
+    badge: { text: 'badgeTextProblem', color: '#c62828', title: T('badgeProblem') },
     rows: {
       webclient: { level: 'ok', text: T('wcConnected', '101', 'https://pbx.example.com') },
       connector: { level: 'busy', text: T('linkSearching'), extra: T('linkHeld', '2') },
@@ -93,7 +93,7 @@ function sampleStatus(now = Date.now()) {
       { at: now - 120000, text: T('noteBlocked', '0900*****12') },
       { at: now - 900000, text: T('noteLookalike', 'https://webclient.example.net') },
     ],
-    trust: { configured: [], pinned: 'https://pbx.example.com' },
+    trust: { configured: [], unusable: [], pinned: 'https://pbx.example.com' },
   };
 }
 

@@ -298,7 +298,7 @@ pub struct Sizes {
 }
 
 /// The first byte of a snapshot; a snapshot of another layout is refused, not misread.
-const SNAPSHOT_FORMAT: u8 = 2; // 2: outbox entries carry their number
+const SNAPSHOT_FORMAT: u8 = 2; // 2: outbox entries carry their number, trust its unusable entries
 
 /// Why a snapshot could not be restored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1159,7 +1159,7 @@ impl Bridge {
         let webclient = self.webclient_row();
         let connector = self.connector_row();
         let pestroutes = self.pestroutes_row();
-        let badge = status::badge(connector.level, pestroutes.level);
+        let badge = status::badge(webclient.level, connector.level, pestroutes.level);
         let mut calls = Vec::new();
         for t in self.tabs.values() {
             for ev in t.tracker.current_calls(now) {
@@ -1181,12 +1181,16 @@ impl Bridge {
             notes: self.notes.iter().cloned().collect(),
             trust: status::TrustView {
                 configured: self.trust.configured().to_vec(),
+                unusable: self.trust.unusable().to_vec(),
                 pinned: self.trust.pinned().map(str::to_owned),
             },
         }
     }
 
     fn webclient_row(&self) -> Row {
+        if self.trust.configured().is_empty() && !self.trust.unusable().is_empty() {
+            return Row::new(Level::Bad, Text::new("wcUnusable", &[&self.trust.unusable().join(", ")]));
+        }
         let best = self.tabs.values().filter(|t| t.open).max_by_key(|t| t.last_frame_at);
         match best {
             None => Row::new(Level::Warn, Text::new("wcNoTab", &[])),

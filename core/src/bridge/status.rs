@@ -93,6 +93,8 @@ pub struct Note {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TrustView {
     pub configured: Vec<String>,
+    /// Configured entries no WebClient can be trusted on (see `trust::OriginTrust`).
+    pub unusable: Vec<String>,
     pub pinned: Option<String>,
 }
 
@@ -109,15 +111,24 @@ pub struct StatusView {
     pub trust: TrustView,
 }
 
-/// The badge: green ON only when the connector acknowledged us; red when something needs
-/// a person; amber while searching; nothing while there is nothing to do.
-pub fn badge(connector: Level, pestroutes: Level) -> Badge {
-    if connector == Level::Bad || pestroutes == Level::Bad {
-        Badge { text: "!", color: RED, title: Text::new("badgeProblem", &[]) }
+/// The badge: green ON only when the connector acknowledged us and a WebClient tab is
+/// there to report calls; red when something needs a person; amber `!` when calls cannot
+/// reach DATEV for a reason the popup names (no WebClient tab while the connector waits,
+/// a port that never acknowledges, an unreachable middleware); amber `…` while searching;
+/// nothing while there is nothing to do. `text` and `title` are `_locales` keys.
+pub fn badge(webclient: Level, connector: Level, pestroutes: Level) -> Badge {
+    let any = |l: Level| [webclient, connector, pestroutes].contains(&l);
+    // Without a connector in use, a missing WebClient tab is nothing to flag (offices that
+    // use only the PestRoutes side), so the WebClient counts once the connector is there.
+    let webclient_missing = connector == Level::Ok && webclient != Level::Ok;
+    if any(Level::Bad) {
+        Badge { text: "badgeTextProblem", color: RED, title: Text::new("badgeProblem", &[]) }
+    } else if connector == Level::Warn || pestroutes == Level::Warn || webclient_missing {
+        Badge { text: "badgeTextAttention", color: AMBER, title: Text::new("badgeAttention", &[]) }
     } else if connector == Level::Ok {
-        Badge { text: "ON", color: GREEN, title: Text::new("badgeOn", &[]) }
+        Badge { text: "badgeTextOn", color: GREEN, title: Text::new("badgeOn", &[]) }
     } else if connector == Level::Busy {
-        Badge { text: "…", color: AMBER, title: Text::new("badgeSearching", &[]) }
+        Badge { text: "badgeTextSearching", color: AMBER, title: Text::new("badgeSearching", &[]) }
     } else {
         Badge { text: "", color: GREY, title: Text::new("badgeOff", &[]) }
     }
@@ -128,10 +139,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_badge_tells_the_three_cases_apart() {
-        assert_eq!(badge(Level::Ok, Level::Off).text, "ON");
-        assert_eq!(badge(Level::Busy, Level::Ok).color, AMBER);
-        assert_eq!(badge(Level::Ok, Level::Bad).text, "!");
-        assert_eq!(badge(Level::Off, Level::Off).text, "");
+    fn the_badge_tells_the_cases_apart() {
+        assert_eq!(badge(Level::Ok, Level::Ok, Level::Off).text, "badgeTextOn");
+        assert_eq!(badge(Level::Warn, Level::Busy, Level::Ok).text, "badgeTextSearching");
+        assert_eq!(badge(Level::Ok, Level::Ok, Level::Bad).text, "badgeTextProblem");
+        assert_eq!(badge(Level::Bad, Level::Ok, Level::Ok).text, "badgeTextProblem");
+        assert_eq!(badge(Level::Ok, Level::Off, Level::Off).text, "");
+        // Connected, but no WebClient tab to report calls: not ON.
+        assert_eq!(badge(Level::Warn, Level::Ok, Level::Off).text, "badgeTextAttention");
+        // A port that answers and never acknowledges is not "off".
+        assert_eq!(badge(Level::Ok, Level::Warn, Level::Off).color, AMBER);
+        assert_eq!(badge(Level::Ok, Level::Ok, Level::Warn).text, "badgeTextAttention");
     }
 }

@@ -24,6 +24,10 @@ pub enum Verdict {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OriginTrust {
     configured: Vec<String>,
+    /// Configured entries no WebClient can live on (plain http on a LAN host, a typo in a
+    /// policy). While nothing usable is configured, they make the trust refuse every page
+    /// rather than pin the first one: a list was given, so first use is not what was meant.
+    unusable: Vec<String>,
     pinned: Option<String>,
 }
 
@@ -51,12 +55,19 @@ pub fn is_candidate(origin: &str) -> bool {
 impl OriginTrust {
     /// The origins from the settings (local or policy); candidates only, the rest dropped.
     pub fn set_configured(&mut self, origins: &[String]) {
-        self.configured = origins.iter().filter(|o| is_candidate(o)).cloned().collect();
+        let (usable, unusable): (Vec<String>, Vec<String>) =
+            origins.iter().filter(|o| !o.is_empty()).cloned().partition(|o| is_candidate(o));
+        self.configured = usable;
         self.configured.dedup();
+        self.unusable = unusable;
     }
 
     pub fn configured(&self) -> &[String] {
         &self.configured
+    }
+
+    pub fn unusable(&self) -> &[String] {
+        &self.unusable
     }
 
     pub fn pinned(&self) -> Option<&str> {
@@ -69,6 +80,9 @@ impl OriginTrust {
         }
         if !self.configured.is_empty() {
             return if self.configured.iter().any(|o| o == origin) { Verdict::Trusted } else { Verdict::Untrusted };
+        }
+        if !self.unusable.is_empty() {
+            return Verdict::Untrusted;
         }
         match &self.pinned {
             Some(p) if p == origin => Verdict::Trusted,
@@ -99,6 +113,21 @@ impl OriginTrust {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configured_list_with_nothing_usable_trusts_no_page_and_pins_none() {
+        let mut t = OriginTrust::default();
+        t.set_configured(&["http://pbx.office.lan:5000".into(), "pbx.example.com".into()]);
+        assert_eq!(t.judge("https://pbx.example.com"), Verdict::Untrusted);
+        assert_eq!(t.admit_login("https://pbx.example.com"), (Verdict::Untrusted, false));
+        assert_eq!(t.unusable().len(), 2);
+        // One usable entry beside an unusable one: that one is trusted.
+        t.set_configured(&["http://pbx.office.lan:5000".into(), "https://pbx.example.com".into()]);
+        assert_eq!(t.judge("https://pbx.example.com"), Verdict::Trusted);
+        // An empty list is no list: first use.
+        t.set_configured(&[]);
+        assert_eq!(t.judge("https://pbx.example.com"), Verdict::Unpinned);
+    }
 
     #[test]
     fn only_https_and_loopback_http_are_candidates() {
