@@ -448,6 +448,23 @@ fn the_badge_is_not_on_while_no_webclient_tab_can_report_calls() {
 }
 
 #[test]
+fn the_pestroutes_row_says_what_the_stream_waits_for() {
+    let row = |b: &Bridge| b.status_view(1).rows.pestroutes.text.key;
+    let mut b = Bridge::new(Settings::default());
+    assert_eq!(row(&b), "streamUnconfigured");
+    let mut b2 = Bridge::new(Settings { server_address: "ftp://mw.office.lan".into(), ..Default::default() });
+    b2.set_missing_hosts(vec![]);
+    assert_eq!(row(&b2), "streamBadAddress");
+    b.set_settings(Settings { server_address: "mw.office.lan:3000".into(), ..Default::default() });
+    assert_eq!(row(&b), "streamConnecting", "the worker has not said yet whether the host may be reached");
+    b.set_missing_hosts(vec![]);
+    assert_eq!(row(&b), "streamNoAgent", "no extension number yet: the operator logs in to the WebClient");
+    b.handle_login(1, PBX, "p", 1, &ident("101"), 0);
+    let st = b.status_view(2);
+    assert_eq!((st.rows.pestroutes.text.key.as_str(), st.rows.pestroutes.level), ("streamNoSecret", Level::Warn));
+}
+
+#[test]
 fn the_link_keeps_the_operators_identity_when_the_tab_closes() {
     let mut b = ready();
     b.handle_tab_closed(1, 5);

@@ -1227,6 +1227,23 @@ impl Bridge {
         row
     }
 
+    /// The stream is not open: say what it waits for (the secret is the document's, so
+    /// with an address and an agent it is what is missing).
+    fn unconfigured_stream_row(&self) -> Row {
+        let address = &self.settings.server_address;
+        if address.is_empty() {
+            Row::new(Level::Off, Text::new("streamUnconfigured", &[]))
+        } else if crate::stream::base_url(address).is_none() {
+            Row::new(Level::Bad, Text::new("streamBadAddress", &[&crate::cut(address.clone(), MAX_POP_TEXT)]))
+        } else if !self.access_checked {
+            Row::new(Level::Busy, Text::new("streamConnecting", &[]))
+        } else if self.compute_link_config().extension.is_empty() {
+            Row::new(Level::Busy, Text::new("streamNoAgent", &[]))
+        } else {
+            Row::new(Level::Warn, Text::new("streamNoSecret", &[]))
+        }
+    }
+
     fn pestroutes_row(&self) -> Row {
         if !self.missing_hosts.is_empty() {
             let mut row = Row::new(Level::Bad, Text::new("streamNoAccess", &[&self.missing_hosts.join(", ")]));
@@ -1240,7 +1257,7 @@ impl Bridge {
             "forbidden" => Row::new(Level::Bad, Text::new("streamForbidden", &[])),
             "badRequest" => Row::new(Level::Bad, Text::new("streamBadRequest", &[])),
             "unreachable" => Row::new(Level::Warn, Text::new("streamUnreachable", &[])),
-            _ => return Row::new(Level::Off, Text::new("streamUnconfigured", &[])),
+            _ => return self.unconfigured_stream_row(),
         };
         if let Some(failed) = &self.last_pop_failed {
             if row.level == Level::Ok || row.level == Level::Busy {
