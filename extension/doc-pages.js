@@ -71,7 +71,7 @@ function onPage(c, tab, origin, port, m) {
       seq = m.seq;
       break;
     case 'sent':
-      c.handleSendResult(tab, m.token, m.ok, m.why);
+      c.handleSendResult(tab, m.token, m.ok, m.why, Date.now());
       return;
     case 'oversized':
       c.handleOversizedFrame(tab, origin, m.size, Date.now());
@@ -123,7 +123,7 @@ function unreachable(tab) {
   waiting.delete(tab);
   withCore((c) => {
     for (const msg of list) {
-      if (msg.kind === 'send') c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer');
+      if (msg.kind === 'send') c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer', Date.now());
       else log('tel: dial not started: the WebClient tab does not answer');
     }
   });

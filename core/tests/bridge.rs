@@ -283,16 +283,34 @@ fn a_make_call_that_cannot_be_sent_falls_back_at_once_in_auto_only() {
     let mut b = ready();
     b.handle_command(dial("+49891234567"), 1000);
     let (tab, token) = frames_to_tab(&drain(&mut b))[0];
-    b.handle_send_result(tab, token, false, "no open WebClient socket");
+    b.handle_send_result(tab, token, false, "no open WebClient socket", 0);
     assert_eq!(tel_dials(&drain(&mut b)), ["+49891234567"]);
 
     let mut b = ready();
     b.set_settings(Settings { dial_method: DialMethod::Protobuf, ..Default::default() });
     b.handle_command(dial("+49891234567"), 1000);
     let (tab, token) = frames_to_tab(&drain(&mut b))[0];
-    b.handle_send_result(tab, token, false, "no socket");
+    b.handle_send_result(tab, token, false, "no socket", 0);
     b.handle_timeout(10_000);
     assert!(tel_dials(&drain(&mut b)).is_empty());
+    // No fallback: the operator hears of it where they look.
+    let notes = b.status_view(10_001).notes;
+    assert_eq!((notes[0].text.key.as_str(), notes[0].text.args[0].as_str()), ("noteDialFailed", "+49*******67"));
+}
+
+#[test]
+fn dials_and_hang_ups_that_fail_are_shown_in_the_popup() {
+    let key = |b: &Bridge| b.status_view(1).notes.first().map(|n| n.text.key.clone()).unwrap_or_default();
+    let mut b = ready();
+    b.set_settings(Settings { dial_method: DialMethod::Protobuf, ..Default::default() });
+    b.handle_command(dial("+49891234567"), 1000);
+    drain(&mut b);
+    b.handle_timeout(1000 + DIAL_CONFIRM_MS);
+    assert_eq!(key(&b), "noteDialFailed", "the PBX did not react, and there is no fallback");
+    b.handle_command(Command::Drop { call_id: Some("nope".into()) }, 20_000);
+    assert_eq!(key(&b), "noteDropFailed", "no such call");
+    b.handle_command(dial("12*#;"), 40_000);
+    assert_eq!(key(&b), "noteDialInvalid");
 }
 
 #[test]

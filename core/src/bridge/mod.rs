@@ -942,7 +942,10 @@ impl Bridge {
     fn dial(&mut self, tab: u32, raw: &str, now: u64) {
         let number = match DialString::parse(raw) {
             Ok(n) => n,
-            Err(e) => return self.log(format!("DIAL {} refused: {e}", mask_number(raw))),
+            Err(e) => {
+                self.log(format!("DIAL {} refused: {e}", mask_number(raw)));
+                return self.note(now, Text::new("noteDialInvalid", &[&mask_number(raw)]));
+            }
         };
         if self.settings.dial_method == DialMethod::Tel {
             return self.tel_dial(tab, number.as_str());
@@ -976,12 +979,15 @@ impl Bridge {
                 self.effects.push_back(Effect::FrameToTab { tab, token, frame });
                 self.log(format!("DROP call {call_id}: RequestDropCall sent"));
             }
-            Err(e) => self.log(format!("DROP refused: {e}")),
+            Err(e) => {
+                self.log(format!("DROP refused: {e}"));
+                self.note(now, Text::new("noteDropFailed", &[]));
+            }
         }
     }
 
     /// Whether the page put a command frame on its socket.
-    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str) {
+    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str, now: u64) {
         if ok {
             return;
         }
@@ -998,9 +1004,14 @@ impl Bridge {
                 self.log(format!("DIAL {}: RequestMakeCall not sent ({why})", mask_number(number.as_str())));
                 if self.settings.dial_method == DialMethod::Auto {
                     self.tel_dial(tab, number.as_str());
+                } else {
+                    self.note(now, Text::new("noteDialFailed", &[&mask_number(number.as_str())]));
                 }
             }
-            PendingCommand::Drop { call_id, .. } => self.log(format!("DROP call {call_id}: not sent ({why})")),
+            PendingCommand::Drop { call_id, .. } => {
+                self.log(format!("DROP call {call_id}: not sent ({why})"));
+                self.note(now, Text::new("noteDropFailed", &[]));
+            }
         }
         self.dirty = true;
     }
@@ -1034,9 +1045,11 @@ impl Bridge {
                             "DIAL {}: the PBX did not react to RequestMakeCall",
                             mask_number(number.as_str())
                         ));
+                        self.note(now, Text::new("noteDialFailed", &[&mask_number(number.as_str())]));
                     }
                     PendingCommand::Drop { call_id, .. } => {
-                        self.log(format!("DROP call {call_id}: the PBX did not end the call"))
+                        self.log(format!("DROP call {call_id}: the PBX did not end the call"));
+                        self.note(now, Text::new("noteDropFailed", &[]));
                     }
                 }
             }

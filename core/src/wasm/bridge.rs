@@ -276,8 +276,8 @@ impl Bridge {
     }
 
     #[wasm_bindgen(js_name = handleSendResult)]
-    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str) {
-        self.inner.handle_send_result(tab, token, ok, why);
+    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str, now: f64) {
+        self.inner.handle_send_result(tab, token, ok, why, ms(now));
     }
 
     #[wasm_bindgen(js_name = handleTimeout)]
