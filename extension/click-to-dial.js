@@ -1,5 +1,5 @@
 // Click-to-dial on PestRoutes pages (content script on the hosts granted at install). It
-// asks the core once whether click-to-dial is on for this page; then a click on a tel:
+// asks the core whether click-to-dial is on for this page (again after a settings change); then a click on a tel:
 // link, or on an element marked as a phone number (class or id with "phone") whose text
 // is a phone number, asks the core to dial it. Only the operator's own clicks count (a
 // page script's synthetic click is not trusted). Whether this page may dial, and the
@@ -36,9 +36,23 @@
     CtiMessages.ask({ kind: 'clickToDial', number }, CLICK_PATIENCE_MS).catch((e) => console.warn('[3CX Bridge]', e.message));
   }
 
-  // Asked once, when the page loads, which after a browser start can be before the
-  // extension's offscreen document is there: `ask` waits for it, as long as a slow start takes.
-  CtiMessages.ask({ kind: 'clickToDialEnabled' }, ENABLED_PATIENCE_MS).then((r) => {
-    if (r && r.enabled === true) document.addEventListener('click', onClick, true);
-  }, (e) => console.warn('[3CX Bridge]', e.message));
+  let listening = false;
+  let asked = 0;
+  // Asked when the page loads, which after a browser start can be before the extension's
+  // offscreen document is there (`ask` waits for it, as long as a slow start takes), and
+  // again when the worker says the settings changed. Only the newest answer counts.
+  function ask() {
+    const mine = ++asked;
+    CtiMessages.ask({ kind: 'clickToDialEnabled' }, ENABLED_PATIENCE_MS).then((r) => {
+      const on = !!r && r.enabled === true;
+      if (mine !== asked || on === listening) return;
+      listening = on;
+      if (on) document.addEventListener('click', onClick, true);
+      else document.removeEventListener('click', onClick, true);
+    }, (e) => console.warn('[3CX Bridge]', e.message));
+  }
+  ask();
+  chrome.runtime.onMessage.addListener((/** @type {WorkerToPestRoutes} */ msg, sender) => {
+    if (sender.id === chrome.runtime.id && msg && msg.kind === 'clickToDialChanged') ask();
+  });
 })();

@@ -76,6 +76,8 @@
  * @typedef {{kind: 'clickToDialEnabled'} | {kind: 'clickToDial', number: string}} PestRoutesToCore
  *   (clickToDialEnabled is answered with {enabled: boolean}, clickToDial with {ok: true}; both
  *   are sent with CtiMessages.ask)
+ * @typedef {{kind: 'clickToDialChanged'}} WorkerToPestRoutes  (tabs.sendMessage from the worker
+ *   after the settings that decide click-to-dial changed: ask clickToDialEnabled again)
  */
 
 // ---- popup / options -> the core, runtime.sendMessage --------------------------------------

@@ -59,10 +59,20 @@ export function ready() {
   return loaded;
 }
 
+/** @type {Array<(keys: string[]) => void>} */
+const changeListeners = [];
+/** Called with the keys of the stores that changed, once the new settings went to the
+ * document (a worker started by the change itself has no older values to compare with).
+ * @param {(keys: string[]) => void} fn */
+export function onSettingsChanged(fn) {
+  changeListeners.push(fn);
+}
+
 chrome.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local' && area !== 'managed') return;
+  const keys = Object.keys(changes);
   loaded.then(() => {
-    if (!Object.keys(changes).some((k) => k in settings)) return;
+    if (!keys.some((k) => k in settings)) return;
     if (area === 'managed') managed = freshManaged();
     return readSettings();
   }).then((values) => {
@@ -70,6 +80,7 @@ chrome.storage.onChanged.addListener((changes, area) => {
     settings = values;
     toDoc({ kind: 'settings', settings });
     settingsListeners.forEach((fn) => fn());
+    changeListeners.forEach((fn) => fn(keys));
   });
 });
 

@@ -87,3 +87,31 @@ test('switched off in the options: nothing is dialled', async () => {
   await tab.close();
   await h.settings({ clickToDial: true });
 });
+
+test('switched off while a PestRoutes page is open: its clicks are its own again at once', async () => {
+  const tab = await h.context.newPage();
+  await tab.goto(pr.url);
+  // The page's own handler, behind the extension's: it hears a click only when the
+  // extension lets the click through.
+  await tab.evaluate(() => {
+    /** @type {any} */ (window).clicks = 0;
+    document.addEventListener('click', (ev) => { ev.preventDefault(); /** @type {any} */ (window).clicks++; });
+  });
+  await sleep(500); // the page's question answered: click-to-dial on
+  await tab.click('#notes'); // not a number: the page's
+  assert.equal(await tab.evaluate(() => /** @type {any} */ (window).clicks), 1);
+  await h.settings({ clickToDial: false });
+  await sleep(1000);
+  const count = dialled().length;
+  await tab.click('.customer-phone');
+  await waitFor(async () => (await tab.evaluate(() => /** @type {any} */ (window).clicks)) === 2, 3000, 'the click reached the page');
+  await sleep(500);
+  assert.equal(dialled().length, count, 'nothing dialled');
+  await h.settings({ clickToDial: true });
+  await sleep(1000);
+  await tab.click('.customer-phone');
+  await waitFor(() => dialled().length === count + 1, 5000, 'on again: the call');
+  assert.equal(await tab.evaluate(() => /** @type {any} */ (window).clicks), 2, 'and the page did not see that click');
+  await tab.close();
+  pbx.hangUpAll();
+});
