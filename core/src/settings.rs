@@ -89,12 +89,17 @@ fn text(v: &Value) -> Option<String> {
 /// dashes, dots, slashes, brackets and a trailing `*` allowed and taken out (numbers are
 /// compared without them, `bridge::pace::normalise`).
 fn prefix(item: &str) -> Option<String> {
+    let item = item.trim().trim_end_matches('*');
+    // "+49 (0) 900": the (0) is not dialled after a country code.
+    let item = if item.starts_with('+') { item.replace("(0)", "") } else { item.to_owned() };
     let mut out = String::new();
-    for c in item.trim().trim_end_matches('*').chars() {
+    for c in item.chars() {
         match c {
             '0'..='9' => out.push(c),
             '+' if out.is_empty() => out.push(c),
-            ' ' | '-' | '.' | '/' | '(' | ')' => {}
+            // Any space (a non-breaking one pasted from a document too), any dash.
+            '.' | '/' | '(' | ')' => {}
+            c if c.is_whitespace() || matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}') => {}
             _ => return None,
         }
     }
@@ -179,6 +184,11 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
             if typed && out.len() > MAX_PREFIXES {
                 return None;
             }
+            // Nothing usable in a list that was not empty: set aside whole, so that the
+            // operator's list or the default blocks, not an empty list locked by policy.
+            if out.is_empty() && !list.is_empty() {
+                return None;
+            }
             out.truncate(MAX_PREFIXES);
             Some(Value::from(out))
         }
@@ -204,7 +214,15 @@ pub fn combine(local: &Map<String, Value>, managed: &Map<String, Value>) -> Comb
     let mut values = defaults();
     let mut managed_keys = Vec::new();
     for key in KEYS {
-        if let Some(v) = local.get(key).and_then(|v| clean(key, v)) {
+        if let Some(mut v) = local.get(key).and_then(|v| clean(key, v)) {
+            // The operator's own list: an entry that cannot be a WebClient's is left out,
+            // as it always was (earlier versions saved http:// LAN addresses, and first use
+            // then trusted the real WebClient). Only a policy's list refuses every page.
+            if key == "webclientOrigins" {
+                if let Value::Array(a) = &mut v {
+                    a.retain(|o| o.as_str().and_then(origin).is_some_and(|n| is_candidate(&n) && o == n.as_str()));
+                }
+            }
             values.insert(key.to_owned(), v);
         }
         if let Some(v) = managed.get(key).and_then(|v| clean(key, v)) {
@@ -289,9 +307,25 @@ mod tests {
         // From storage or policy: written as people write numbers, and one bad entry
         // leaves the others in force.
         assert_eq!(
-            clean("dialBlockedPrefixes", &json!(["+49 900", "0180-5", "0900*", "09x", "12345678901234567", "+"])),
-            Some(json!(["+49900", "01805", "0900"]))
+            clean(
+                "dialBlockedPrefixes",
+                &json!([
+                    "+49 900",
+                    "0180-5",
+                    "0900*",
+                    "09x",
+                    "12345678901234567",
+                    "+",
+                    "+49\u{a0}137",
+                    "0180\u{2013}6"
+                ])
+            ),
+            Some(json!(["+49900", "01805", "0900", "+49137", "01806"]))
         );
+        assert_eq!(clean("dialBlockedPrefixes", &json!(["+49 (0) 900"])), Some(json!(["+49900"])));
+        // Not one of them a number: set aside, so that the default still blocks.
+        assert_eq!(clean("dialBlockedPrefixes", &json!(["0900x", "0137%"])), None);
+        assert_eq!(clean("dialBlockedPrefixes", &json!([])), Some(json!([])), "empty on purpose: blocks nothing");
         let many: Vec<String> = (0..65).map(|i| format!("0{i}")).collect();
         assert_eq!(clean("dialBlockedPrefixes", &json!(many.clone())).unwrap().as_array().unwrap().len(), 64);
         assert_eq!(clean("dialBlockedPrefixes", &json!(many.join(" "))), None, "typed: too many is shown");
@@ -307,6 +341,14 @@ mod tests {
         );
         assert_eq!(clean("pestroutesUrl", &json!("office.pestroutes.com")), None);
         assert_eq!(clean("pestroutesUrl", &json!("")), Some(json!("")));
+    }
+
+    #[test]
+    fn an_operators_stored_origins_keep_only_usable_ones_a_policys_keep_all() {
+        let stored = map(json!({"webclientOrigins": ["http://pbx.office.lan:5000", "https://pbx.example.com"]}));
+        assert_eq!(combine(&stored, &Map::new()).values["webclientOrigins"], json!(["https://pbx.example.com"]));
+        let c = combine(&Map::new(), &stored);
+        assert_eq!(c.values["webclientOrigins"], json!(["http://pbx.office.lan:5000", "https://pbx.example.com"]));
     }
 
     #[test]

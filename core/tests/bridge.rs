@@ -307,10 +307,16 @@ fn dials_and_hang_ups_that_fail_are_shown_in_the_popup() {
     drain(&mut b);
     b.handle_timeout(1000 + DIAL_CONFIRM_MS);
     assert_eq!(key(&b), "noteDialFailed", "the PBX did not react, and there is no fallback");
-    b.handle_command(Command::Drop { call_id: Some("nope".into()) }, 20_000);
-    assert_eq!(key(&b), "noteDropFailed", "no such call");
     b.handle_command(dial("12*#;"), 40_000);
     assert_eq!(key(&b), "noteDialInvalid");
+    // A hang-up for a call that is over already (it ended as DATEV asked): no notice.
+    b.handle_command(Command::Drop { call_id: Some("nope".into()) }, 60_000);
+    assert_eq!(key(&b), "noteDialInvalid");
+    b.handle_frame(1, PBX, "page", 2, 61_000, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    b.handle_command(Command::Drop { call_id: Some("7".into()) }, 62_000);
+    let (tab, token) = frames_to_tab(&drain(&mut b))[0];
+    b.handle_send_result(tab, token, false, "no socket", 62_001);
+    assert_eq!(key(&b), "noteDropFailed", "RequestDropCall could not be sent");
 }
 
 #[test]

@@ -979,10 +979,8 @@ impl Bridge {
                 self.effects.push_back(Effect::FrameToTab { tab, token, frame });
                 self.log(format!("DROP call {call_id}: RequestDropCall sent"));
             }
-            Err(e) => {
-                self.log(format!("DROP refused: {e}"));
-                self.note(now, Text::new("noteDropFailed", &[]));
-            }
+            // Mostly a call that ended as DATEV asked to end it: nothing to tell the operator.
+            Err(e) => self.log(format!("DROP refused: {e}")),
         }
     }
 

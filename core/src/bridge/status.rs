@@ -114,8 +114,9 @@ pub struct StatusView {
 /// The badge: green ON only when the connector acknowledged us and a WebClient tab is
 /// there to report calls; red when something needs a person; amber `!` when calls cannot
 /// reach DATEV for a reason the popup names (no WebClient tab while the connector waits,
-/// a port that never acknowledges, an unreachable middleware); amber `…` while searching;
-/// nothing while there is nothing to do. `text` and `title` are `_locales` keys.
+/// a port that never acknowledges); amber `…` while searching; nothing while there is
+/// nothing to do. A PestRoutes warning (an unreachable middleware, a caller not found)
+/// stays in the popup's row. `text` and `title` are `_locales` keys.
 pub fn badge(webclient: Level, connector: Level, pestroutes: Level) -> Badge {
     let any = |l: Level| [webclient, connector, pestroutes].contains(&l);
     // Without a connector in use, a missing WebClient tab is nothing to flag (offices that
@@ -123,7 +124,7 @@ pub fn badge(webclient: Level, connector: Level, pestroutes: Level) -> Badge {
     let webclient_missing = connector == Level::Ok && webclient != Level::Ok;
     if any(Level::Bad) {
         Badge { text: "badgeTextProblem", color: RED, title: Text::new("badgeProblem", &[]) }
-    } else if connector == Level::Warn || pestroutes == Level::Warn || webclient_missing {
+    } else if connector == Level::Warn || webclient_missing {
         Badge { text: "badgeTextAttention", color: AMBER, title: Text::new("badgeAttention", &[]) }
     } else if connector == Level::Ok {
         Badge { text: "badgeTextOn", color: GREEN, title: Text::new("badgeOn", &[]) }
@@ -149,6 +150,10 @@ mod tests {
         assert_eq!(badge(Level::Warn, Level::Ok, Level::Off).text, "badgeTextAttention");
         // A port that answers and never acknowledges is not "off".
         assert_eq!(badge(Level::Ok, Level::Warn, Level::Off).color, AMBER);
-        assert_eq!(badge(Level::Ok, Level::Ok, Level::Warn).text, "badgeTextAttention");
+        assert_eq!(
+            badge(Level::Ok, Level::Ok, Level::Warn).text,
+            "badgeTextOn",
+            "PestRoutes' warnings stay in the popup"
+        );
     }
 }

@@ -49,6 +49,7 @@ pub fn is_candidate(origin: &str) -> bool {
         return false;
     };
     !host_port.is_empty()
+        && !host_port.starts_with(':')
         && host_port.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
@@ -136,6 +137,7 @@ mod tests {
         assert!(is_candidate("http://127.0.0.1:8080"));
         assert!(is_candidate("http://localhost:3000"));
         assert!(!is_candidate("http://pbx.example.com"));
+        assert!(!is_candidate("https://:443"), "no host");
         assert!(!is_candidate("https://pbx.example.com/"));
         assert!(!is_candidate("chrome-extension://abc"));
         assert!(!is_candidate("https://"));
