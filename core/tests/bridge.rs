@@ -187,19 +187,27 @@ fn events_wait_for_the_connector_and_arrive_complete() {
     assert!(sent(&drain(&mut b)).is_empty(), "delivered once");
 }
 
+/// A connected call 7 in tab 1 ends on the live session: the session and the number of
+/// the `ended` text handed to the shell.
+fn end_call_7(b: &mut Bridge) -> (u64, u64) {
+    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
+    assert_eq!(sent(&drain(b)), ["7 connected"]);
+    b.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![delete(28)]));
+    let effects = drain(b);
+    assert_eq!(sent(&effects), ["7 ended"]);
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ToConnector { generation, seq, .. } => Some((*generation, *seq)),
+            _ => None,
+        })
+        .expect("a text for the connector")
+}
+
 #[test]
 fn a_call_that_ended_in_a_send_the_link_could_not_make_reaches_the_next_session_whole() {
     let mut b = ready();
-    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
-    assert_eq!(sent(&drain(&mut b)), ["7 connected"]);
-    b.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![delete(28)]));
-    let effects = drain(&mut b);
-    assert_eq!(sent(&effects), ["7 ended"]);
-    let Some(&Effect::ToConnector { generation, seq, .. }) =
-        effects.iter().find(|e| matches!(e, Effect::ToConnector { .. }))
-    else {
-        panic!("no text for the connector")
-    };
+    let (generation, seq) = end_call_7(&mut b);
     // The connector had begun to close the socket: the text did not leave.
     b.handle_link_unsent(generation, seq, 20);
     assert!(drain(&mut b).iter().any(|e| matches!(e, Effect::Log(l) if l.contains("kept for the next session: 1"))));
@@ -217,15 +225,7 @@ fn a_call_that_ended_in_a_send_the_link_could_not_make_reaches_the_next_session_
 #[test]
 fn a_call_whose_end_failed_after_the_session_went_down_in_the_same_turn_is_kept() {
     let mut b = ready();
-    b.handle_frame(1, PBX, "page", 2, 10, &frame18(vec![leg(INSERTED, 28, 7, CONNECTED, true, "+49891")]));
-    drain(&mut b);
-    b.handle_frame(1, PBX, "page", 3, 20, &frame18(vec![delete(28)]));
-    let effects = drain(&mut b);
-    let Some(&Effect::ToConnector { generation, seq, .. }) =
-        effects.iter().find(|e| matches!(e, Effect::ToConnector { .. }))
-    else {
-        panic!("no text for the connector")
-    };
+    let (generation, seq) = end_call_7(&mut b);
     // An effect handled before it (a new link configuration) took the session down; then
     // the link refuses the text.
     b.handle_link_down(generation);
