@@ -1,7 +1,7 @@
 // Click-to-dial on PestRoutes pages (content script on the hosts granted at install). It
-// asks the core whether click-to-dial is on for this page (again after a settings change); then a click on a tel:
-// link, or on an element marked as a phone number (class or id with "phone") whose text
-// is a phone number, asks the core to dial it. Only the operator's own clicks count (a
+// asks the core whether click-to-dial is on for this page (again after a settings
+// change); then a click on a tel: link, or on an element marked as a phone number (class
+// or id with "phone") whose text is a phone number, asks the core to dial it. Only the operator's own clicks count (a
 // page script's synthetic click is not trusted). Whether this page may dial, and the
 // number, are decided by the core, exactly as for DATEV's DIAL.
 (() => {

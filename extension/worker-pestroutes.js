@@ -43,13 +43,14 @@ onSettings(checkAccess);
 chrome.permissions.onAdded.addListener(checkAccess);
 chrome.permissions.onRemoved.addListener(checkAccess);
 
-// A PestRoutes page asks once whether click-to-dial is on. When the setting changes, or the
-// PestRoutes address (which decides which pages may dial), the open pages ask again, so
-// that a page switched off lets its clicks be its own at once.
+// A PestRoutes page asks whether click-to-dial is on when it loads. When the setting
+// changes, or the PestRoutes address (which decides which pages may dial), the open pages
+// ask again, so that a page switched off lets its clicks be its own at once.
 onSettingsChanged((keys) => {
   if (!keys.includes('clickToDial') && !keys.includes('pestroutesUrl')) return;
   const script = chrome.runtime.getManifest().content_scripts?.find((c) => c.js?.includes('click-to-dial.js'));
-  chrome.tabs.query({ url: script?.matches || [] }).then((tabs) => {
+  if (!script?.matches?.length) return;
+  chrome.tabs.query({ url: script.matches }).then((tabs) => {
     for (const tab of tabs) {
       if (tab.id === undefined) continue;
       chrome.tabs.sendMessage(tab.id, /** @type {WorkerToPestRoutes} */ ({ kind: 'clickToDialChanged' }))
