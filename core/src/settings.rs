@@ -171,6 +171,11 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
             let (list, typed) = items(v)?;
             let mut out: Vec<String> = Vec::new();
             for item in &list {
+                // Typed, a space separates items: "+49 (0) 900" would become "+49", "(0)"
+                // (blocking every national number) and "900". Brackets are refused there.
+                if typed && item.contains(['(', ')']) {
+                    return None;
+                }
                 match prefix(item) {
                     Some(p) if !out.contains(&p) => out.push(p),
                     Some(_) => {}
@@ -304,6 +309,7 @@ mod tests {
         assert_eq!(clean("dialBlockedPrefixes", &json!("0900; +49137,0180")), Some(json!(["0900", "+49137", "0180"])));
         assert_eq!(clean("dialBlockedPrefixes", &json!("0900 09x")), None, "typed: shown");
         assert_eq!(clean("dialBlockedPrefixes", &json!("0180-5 0900*")), Some(json!(["01805", "0900"])));
+        assert_eq!(clean("dialBlockedPrefixes", &json!("+49 (0) 900")), None, "typed: (0) alone would block every 0");
         // From storage or policy: written as people write numbers, and one bad entry
         // leaves the others in force.
         assert_eq!(

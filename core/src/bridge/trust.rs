@@ -54,7 +54,8 @@ pub fn is_candidate(origin: &str) -> bool {
 }
 
 impl OriginTrust {
-    /// The origins from the settings (local or policy); candidates only, the rest dropped.
+    /// The origins from the settings (local or policy): the candidates are trusted, the
+    /// rest are kept as unusable (see `unusable`).
     pub fn set_configured(&mut self, origins: &[String]) {
         let (usable, unusable): (Vec<String>, Vec<String>) =
             origins.iter().filter(|o| !o.is_empty()).cloned().partition(|o| is_candidate(o));
