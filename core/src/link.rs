@@ -46,13 +46,12 @@ pub struct Outbox {
     next_seq: u64,
     /// The entries of calls whose `ended` was handed to the last session, with the number
     /// of that `ended`, until the next session starts (a failed send may be said after the
-    /// session went down in the same turn). Bounded like the log, in entries. Not stored:
+    /// session went down in the same turn). At most as many calls as the log holds
+    /// entries. Not stored:
     /// the shell's answer comes before any snapshot is taken, and a restored core has a
     /// new link anyway.
     #[serde(skip)]
     handed: VecDeque<(u64, Vec<Entry>)>,
-    #[serde(skip)]
-    handed_entries: usize,
 }
 
 impl Default for Outbox {
@@ -70,7 +69,6 @@ impl Outbox {
             dropped: 0,
             next_seq: 0,
             handed: VecDeque::new(),
-            handed_entries: 0,
         }
     }
 
@@ -83,10 +81,10 @@ impl Outbox {
         self.log.is_empty()
     }
 
-    /// Entries of ended calls kept aside since the last session started (bounded like the
-    /// log).
+    /// Ended calls kept aside since the last session started (at most as many as the log
+    /// holds entries, so a whole resent log fits).
     pub fn handed(&self) -> usize {
-        self.handed_entries
+        self.handed.len()
     }
 
     /// Entries dropped because the log was full, since the start.
@@ -99,19 +97,14 @@ impl Outbox {
     pub fn push(&mut self, ev: CallEvent) -> Vec<Outgoing> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if !self.in_session {
-            self.log.push_back(Entry { seq, ev });
-            self.bound();
-            return Vec::new();
-        }
-        let out = Outgoing { seq, text: ev.to_json() };
-        let ended = (ev.call.state == CallState::Ended).then(|| ev.call.id.clone());
+        let out = self.in_session.then(|| Outgoing { seq, text: ev.to_json() });
+        let ended = (out.is_some() && ev.call.state == CallState::Ended).then(|| ev.call.id.clone());
         self.log.push_back(Entry { seq, ev });
         self.bound();
         if let Some(id) = ended {
             self.hand(seq, &id);
         }
-        vec![out]
+        out.into_iter().collect()
     }
 
     /// HELLO_ACK received on a fresh socket: the connector knows nothing. Returns the whole
@@ -119,7 +112,6 @@ impl Outbox {
     pub fn session_started(&mut self) -> Vec<Outgoing> {
         self.in_session = true;
         self.handed.clear();
-        self.handed_entries = 0;
         let out = self.log.iter().map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() }).collect();
         let ended: Vec<(u64, String)> = self
             .log
@@ -150,7 +142,6 @@ impl Outbox {
         while self.handed.back().is_some_and(|(ended, _)| *ended >= seq) {
             let Some((_, entries)) = self.handed.pop_back() else { break };
             calls += 1;
-            self.handed_entries -= entries.len();
             for entry in entries {
                 let at = self.log.partition_point(|e| e.seq < entry.seq);
                 self.log.insert(at, entry);
@@ -170,12 +161,10 @@ impl Outbox {
             }
             other
         });
-        self.handed_entries += entries.len();
         self.handed.push_back((ended, entries));
         // Only the calls of the turn being sent can be said unsent; the oldest go first.
-        while self.handed_entries > self.max_queued {
-            let Some((_, old)) = self.handed.pop_front() else { break };
-            self.handed_entries -= old.len();
+        while self.handed.len() > self.max_queued {
+            self.handed.pop_front();
         }
     }
 

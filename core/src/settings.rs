@@ -120,8 +120,21 @@ fn items(v: &Value) -> Option<(Vec<String>, bool)> {
     }
 }
 
-/// The checked value of one setting, or `None` when it is not acceptable.
+/// Who set a value: the operator (the form, their store) or the administrator (policy).
+/// Only the WebClient list reads them differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Operator,
+    Policy,
+}
+
+/// The checked value of one setting the operator set, or `None` when it is not acceptable.
 pub fn clean(key: &str, v: &Value) -> Option<Value> {
+    clean_from(key, v, Source::Operator)
+}
+
+/// The checked value of one setting from `source`, or `None` when it is not acceptable.
+pub fn clean_from(key: &str, v: &Value, source: Source) -> Option<Value> {
     match key {
         "extensionNumber" => {
             let s = match v {
@@ -151,10 +164,16 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
                 if typed && usable.is_none() {
                     return None;
                 }
-                // From storage or policy: an item that is not one is kept as it is (cut),
-                // never dropped, so that the trust refuses every page instead of falling
-                // back to first use (bridge::trust), and the popup names it.
-                let o = usable.unwrap_or_else(|| item.chars().take(MAX_ORIGIN_LEN).collect());
+                // From a policy: an item that is not one is kept as it is (cut), so that the
+                // trust refuses every page instead of falling back to first use
+                // (bridge::trust), and the popup names it. From the operator's store it is
+                // left out, as it always was (earlier versions saved http:// LAN addresses,
+                // and first use then trusted the real WebClient).
+                let o = match usable {
+                    Some(o) => o,
+                    None if source == Source::Policy => item.chars().take(MAX_ORIGIN_LEN).collect(),
+                    None => continue,
+                };
                 if !out.contains(&o) {
                     out.push(o);
                 }
@@ -219,18 +238,10 @@ pub fn combine(local: &Map<String, Value>, managed: &Map<String, Value>) -> Comb
     let mut values = defaults();
     let mut managed_keys = Vec::new();
     for key in KEYS {
-        if let Some(mut v) = local.get(key).and_then(|v| clean(key, v)) {
-            // The operator's own list: an entry that cannot be a WebClient's is left out,
-            // as it always was (earlier versions saved http:// LAN addresses, and first use
-            // then trusted the real WebClient). Only a policy's list refuses every page.
-            if key == "webclientOrigins" {
-                if let Value::Array(a) = &mut v {
-                    a.retain(|o| o.as_str().and_then(origin).is_some_and(|n| is_candidate(&n) && o == n.as_str()));
-                }
-            }
+        if let Some(v) = local.get(key).and_then(|v| clean(key, v)) {
             values.insert(key.to_owned(), v);
         }
-        if let Some(v) = managed.get(key).and_then(|v| clean(key, v)) {
+        if let Some(v) = managed.get(key).and_then(|v| clean_from(key, v, Source::Policy)) {
             values.insert(key.to_owned(), v);
             managed_keys.push(key.to_owned());
         }
@@ -294,9 +305,13 @@ mod tests {
         assert_eq!(clean("webclientOrigins", &json!("https://pbx.example.com pbx2")), None);
         assert_eq!(clean("webclientOrigins", &json!("http://pbx.office.lan:5000")), None, "typed: not a WebClient's");
         assert_eq!(clean("webclientOrigins", &json!("http://localhost:5001")), Some(json!(["http://localhost:5001"])));
-        // Stored or set by policy: what is not usable stays, for the trust to refuse on.
+        // Set by policy: what is not usable stays, for the trust to refuse on.
         assert_eq!(
-            clean("webclientOrigins", &json!(["https://pbx.example.com", "pbx2", 7, "http://pbx.lan"])),
+            clean_from(
+                "webclientOrigins",
+                &json!(["https://pbx.example.com", "pbx2", 7, "http://pbx.lan"]),
+                Source::Policy
+            ),
             Some(json!(["https://pbx.example.com", "pbx2", "http://pbx.lan"]))
         );
         let many: Vec<String> = (0..17).map(|i| format!("https://p{i}.example")).collect();

@@ -118,11 +118,10 @@ pub struct StatusView {
 /// nothing to do. A PestRoutes warning (an unreachable middleware, a caller not found)
 /// stays in the popup's row. `text` and `title` are `_locales` keys.
 pub fn badge(webclient: Level, connector: Level, pestroutes: Level) -> Badge {
-    let any = |l: Level| [webclient, connector, pestroutes].contains(&l);
     // Without a connector in use, a missing WebClient tab is nothing to flag (offices that
     // use only the PestRoutes side), so the WebClient counts once the connector is there.
     let webclient_missing = connector == Level::Ok && webclient != Level::Ok;
-    if any(Level::Bad) {
+    if [webclient, connector, pestroutes].contains(&Level::Bad) {
         Badge { text: "badgeTextProblem", color: RED, title: Text::new("badgeProblem", &[]) }
     } else if connector == Level::Warn || webclient_missing {
         Badge { text: "badgeTextAttention", color: AMBER, title: Text::new("badgeAttention", &[]) }
