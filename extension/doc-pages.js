@@ -2,7 +2,7 @@
 // document, where the core is. Chrome tells who is on the other end (tab, frame, origin);
 // the core decides from that alone whether to believe it. Frames go into the core as they
 // arrive; the page hears `ack` once their effect is stored.
-import { afterPersist, log, onEffect, withCore } from './doc-core.js';
+import { afterPersist, onEffect, withCore } from './doc-core.js';
 import { onWorker, toWorker } from './doc-worker.js';
 import { pageLimits } from './wasm/cti_core.js';
 
@@ -123,15 +123,14 @@ function unreachable(tab) {
   waiting.delete(tab);
   withCore((c) => {
     for (const msg of list) {
-      if (msg.kind === 'send') c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer', Date.now());
-      else log('tel: dial not started: the WebClient tab does not answer');
+      if (msg.kind === 'send' || msg.kind === 'tel') c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer', Date.now());
     }
   });
 }
 onWorker('unreachable', (/** @type {{tab: number}} */ m) => unreachable(m.tab));
 
 onEffect('frameToTab', (e) => toPage(e.tab, { kind: 'send', token: e.token, frame: e.frame }));
-onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: 0, number: e.number, delayMs: e.delayMs }));
+onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: e.token, number: e.number, delayMs: e.delayMs }));
 
 // A closed WebClient tab takes its calls with it: they end for DATEV now.
 onWorker('tabClosed', (/** @type {{tab: number}} */ m) => {

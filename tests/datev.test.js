@@ -143,6 +143,18 @@ test('DIAL ignored by the PBX is completed by the tel: fallback', async () => {
   assert.deepEqual(evs(), ['90 dialing outbound +49895550111']);
 });
 
+test('a tel: dialog the page opened is not reported as failed, even when no call follows', async () => {
+  pbx.honourCommands = false;
+  pbx.honourPageDials = false; // the dialog opens, but the operator's PBX starts nothing yet
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49895550112' });
+  await waitFor(() => pbx.pageDials.length === 1, 10000, 'the tel: dialog');
+  // The page's answer reached the core, which waits for it at most 8 s (TEL_ANSWER_MS).
+  await sleep(8500);
+  const notes = (await h.status()).notes.map((/** @type {any} */ n) => n.text.key);
+  assert.ok(!notes.includes('noteTelFailed') && !notes.includes('noteDialFailed'), notes.join());
+  assert.deepEqual(evs(), []);
+});
+
 test('DROP ends the call through its own leg', async () => {
   pbx.legs18([ring(60, 30, '+4960111'), ring(61, 30, '+4960111')]);
   pbx.legs18([{ action: 3, id: 61, state: P.State.Connected }]);

@@ -104,24 +104,39 @@ pub fn same_number(a: &str, b: &str) -> bool {
     short.len() >= 6 && long.ends_with(short)
 }
 
-/// A command sent as a frame, waiting for the PBX to show it took effect.
+/// A command handed to the page, waiting for the PBX (or, for the tel: dialog, the page)
+/// to show it took effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PendingCommand {
-    Dial { number: DialString, deadline_ms: u64 },
-    Drop { call_id: String, deadline_ms: u64 },
+    Dial {
+        number: DialString,
+        deadline_ms: u64,
+    },
+    Drop {
+        call_id: String,
+        deadline_ms: u64,
+    },
+    /// The tel: dialog: done once the page says it opened it (or the call shows up);
+    /// the page saying no, or not answering by the deadline, means nothing was dialled.
+    Tel {
+        number: DialString,
+        deadline_ms: u64,
+    },
 }
 
 impl PendingCommand {
     pub fn deadline_ms(&self) -> u64 {
         match self {
-            PendingCommand::Dial { deadline_ms, .. } | PendingCommand::Drop { deadline_ms, .. } => *deadline_ms,
+            PendingCommand::Dial { deadline_ms, .. }
+            | PendingCommand::Drop { deadline_ms, .. }
+            | PendingCommand::Tel { deadline_ms, .. } => *deadline_ms,
         }
     }
 
     /// Whether this event shows the command carried out.
     pub fn confirmed_by(&self, ev: &CallEvent) -> bool {
         match self {
-            PendingCommand::Dial { number, .. } => {
+            PendingCommand::Dial { number, .. } | PendingCommand::Tel { number, .. } => {
                 ev.call.direction == Direction::Outbound
                     && matches!(ev.call.state, CallState::Dialing | CallState::Ringing | CallState::Connected)
                     && same_number(number.as_str(), &ev.call.remote_number)

@@ -5,7 +5,7 @@ use cti_core::bridge::status::Level;
 use cti_core::bridge::trust::Verdict;
 use cti_core::bridge::{
     Accepted, Bridge, DialMethod, Effect, Foreign, Identity, LinkReport, Settings, SnapshotError, DIAL_CONFIRM_MS,
-    MAX_FRAME_BYTES,
+    MAX_FRAME_BYTES, TEL_ANSWER_MS,
 };
 use cti_core::connector::Command;
 use cti_core::schema::LocalConnection;
@@ -52,6 +52,14 @@ fn frames_to_tab(effects: &[Effect]) -> Vec<(u32, u32)> {
     effects
         .iter()
         .filter_map(|e| if let Effect::FrameToTab { tab, token, .. } = e { Some((*tab, *token)) } else { None })
+        .collect()
+}
+
+/// The tel: dials handed to pages, as (tab, token) for the page's answer.
+fn tel_tokens(effects: &[Effect]) -> Vec<(u32, u32)> {
+    effects
+        .iter()
+        .filter_map(|e| if let Effect::TelDial { tab, token, .. } = e { Some((*tab, *token)) } else { None })
         .collect()
 }
 
@@ -317,6 +325,54 @@ fn dials_and_hang_ups_that_fail_are_shown_in_the_popup() {
     let (tab, token) = frames_to_tab(&drain(&mut b))[0];
     b.handle_send_result(tab, token, false, "no socket", 62_001);
     assert_eq!(key(&b), "noteDropFailed", "RequestDropCall could not be sent");
+}
+
+#[test]
+fn a_tel_dialog_that_does_not_open_is_shown_once_and_one_that_opens_is_done() {
+    let key = |b: &Bridge| b.status_view(1).notes.first().map(|n| n.text.key.clone()).unwrap_or_default();
+    let tel = || Settings { dial_method: DialMethod::Tel, ..Default::default() };
+    // The page says no (the tab did not answer the document's nudge, say).
+    let mut b = ready();
+    b.set_settings(tel());
+    b.handle_command(dial("+49891234567"), 1000);
+    let (tab, token) = tel_tokens(&drain(&mut b))[0];
+    assert_eq!(b.poll_timeout(), Some(1000 + TEL_ANSWER_MS));
+    b.handle_send_result(tab, token, false, "the WebClient tab does not answer", 1200);
+    let notes = b.status_view(1201).notes;
+    assert_eq!((notes[0].text.key.as_str(), notes[0].text.args[0].as_str()), ("noteTelFailed", "+49*******67"));
+    b.handle_send_result(tab, token, false, "again", 1300);
+    b.handle_timeout(1000 + TEL_ANSWER_MS);
+    assert_eq!(b.status_view(20_000).notes.len(), 1, "one notice per dial");
+
+    // The page does not answer at all: the deadline tells.
+    let mut b = ready();
+    b.set_settings(tel());
+    b.handle_command(dial("+49891234567"), 1000);
+    drain(&mut b);
+    b.handle_timeout(1000 + TEL_ANSWER_MS - 1);
+    assert_eq!(key(&b), "");
+    b.handle_timeout(1000 + TEL_ANSWER_MS);
+    assert_eq!(key(&b), "noteTelFailed");
+
+    // The page opened the dialog: nothing more to wait for, nothing to show.
+    let mut b = ready();
+    b.set_settings(tel());
+    b.handle_command(dial("+49891234567"), 1000);
+    let (tab, token) = tel_tokens(&drain(&mut b))[0];
+    b.handle_send_result(tab, token, true, "", 1100);
+    assert_eq!(b.poll_timeout(), None);
+    b.handle_timeout(1000 + TEL_ANSWER_MS);
+    assert_eq!(key(&b), "");
+
+    // The fallback in auto: RequestMakeCall ignored, then the tel: dialog does not open.
+    let mut b = ready();
+    b.handle_command(dial("+49891234567"), 1000);
+    drain(&mut b);
+    b.handle_timeout(1000 + DIAL_CONFIRM_MS);
+    let (tab, token) = tel_tokens(&drain(&mut b))[0];
+    assert_eq!(key(&b), "", "the fallback is not a failure");
+    b.handle_send_result(tab, token, false, "the WebClient tab does not answer", 4000);
+    assert_eq!(key(&b), "noteTelFailed");
 }
 
 #[test]

@@ -3,7 +3,8 @@
 // frames, and answers command frames as a PBX would: RequestMakeCall starts an outbound
 // call, RequestDropCall deletes the leg. With `honourCommands = false` it ignores command
 // frames silently (the PBX quirk the tel: fallback exists for); the page's own dial dialog
-// (opened by a tel: link, confirmed with Enter) always works, as in the real WebClient.
+// (opened by a tel: link, confirmed with Enter) works, as in the real WebClient, unless
+// `honourPageDials = false` (a dialog that opens while the operator's phone starts nothing).
 'use strict';
 const http = require('node:http');
 const https = require('node:https');
@@ -53,6 +54,7 @@ class Pbx {
     this.host = host;
     this.headScript = headScript;
     this.honourCommands = true;
+    this.honourPageDials = true;
     /** @type {ReturnType<typeof proto.command>[]} decoded command frames received */
     this.commands = [];
     /** @type {string[]} dials made through the page's own dialog */
@@ -105,7 +107,10 @@ class Pbx {
     ws.on('message', (data, isBinary) => {
       if (!isBinary) {
         const m = JSON.parse(String(data));
-        if (m.dial) { this.pageDials.push(m.dial); this.startOutbound(m.dial); }
+        if (m.dial) {
+          this.pageDials.push(m.dial);
+          if (this.honourPageDials) this.startOutbound(m.dial);
+        }
         return;
       }
       const cmd = proto.command(new Uint8Array(/** @type {Buffer} */ (data)));

@@ -31,6 +31,9 @@ pub const STALE_AFTER_MS: u64 = 4 * 60 * 60 * 1000;
 /// A dialled call must show up this soon, else the fallback runs.
 pub const DIAL_CONFIRM_MS: u64 = 2_500;
 pub const DROP_CONFIRM_MS: u64 = 3_000;
+/// How long the page may take to say it opened the tel: dialog. Longer than the document
+/// waits for a sleeping tab to connect (5 s, doc-pages.js), which reports its own failure.
+pub const TEL_ANSWER_MS: u64 = 8_000;
 /// WebClient tabs with state at once (an office has one, perhaps two).
 pub const MAX_TABS: usize = 16;
 pub const MAX_PAGE_ID_LEN: usize = 64;
@@ -239,7 +242,8 @@ pub enum Effect {
     /// `handle_send_result(tab, token, …)`.
     FrameToTab { tab: u32, token: u32, frame: Vec<u8> },
     /// Dial through the WebClient's own tel: dialog (the fallback method).
-    TelDial { tab: u32, number: String, delay_ms: u32 },
+    /// `token` comes back with the page's answer (`handle_send_result`).
+    TelDial { tab: u32, token: u32, number: String, delay_ms: u32 },
     /// What the offscreen document is configured with changed: the connector link's
     /// configuration, or the middleware address the stream may use (`stream_address`).
     LinkConfig(LinkConfig),
@@ -948,7 +952,7 @@ impl Bridge {
             }
         };
         if self.settings.dial_method == DialMethod::Tel {
-            return self.tel_dial(tab, number.as_str());
+            return self.tel_dial(tab, number, now);
         }
         let token = self.token();
         let frame = number.make_call_frame();
@@ -959,10 +963,21 @@ impl Bridge {
         self.effects.push_back(Effect::FrameToTab { tab, token, frame });
     }
 
-    fn tel_dial(&mut self, tab: u32, number: &str) {
-        self.log(format!("DIAL {}: through the WebClient's tel: dialog", mask_number(number)));
+    fn tel_dial(&mut self, tab: u32, number: DialString, now: u64) {
+        self.log(format!("DIAL {}: through the WebClient's tel: dialog", mask_number(number.as_str())));
         let delay_ms = self.settings.dial_delay.min(DIAL_DELAY_MAX_MS);
-        self.effects.push_back(Effect::TelDial { tab, number: number.to_owned(), delay_ms });
+        let token = self.token();
+        let effect = Effect::TelDial { tab, token, number: number.as_str().to_owned(), delay_ms };
+        if let Some(t) = self.tabs.get_mut(&tab) {
+            t.pending.push((token, PendingCommand::Tel { number, deadline_ms: now + TEL_ANSWER_MS }));
+        }
+        self.effects.push_back(effect);
+    }
+
+    /// The tel: dialog did not open: nothing was dialled, and the operator hears of it.
+    fn tel_failed(&mut self, number: &DialString, why: &str, now: u64) {
+        self.log(format!("DIAL {}: tel: dialog not opened ({why})", mask_number(number.as_str())));
+        self.note(now, Text::new("noteTelFailed", &[&mask_number(number.as_str())]));
     }
 
     fn drop_call(&mut self, tab: u32, call_id: Option<&str>, now: u64) {
@@ -984,24 +999,31 @@ impl Bridge {
         }
     }
 
-    /// Whether the page put a command frame on its socket.
+    /// Whether the page put a command frame on its socket, or opened the tel: dialog.
     pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str, now: u64) {
-        if ok {
-            return;
-        }
         let Some(t) = self.tabs.get_mut(&tab) else {
             return;
         };
         let Some(i) = t.pending.iter().position(|(k, _)| *k == token) else {
             return;
         };
+        // A frame on the socket waits for the PBX to show the call; the tel: dialog
+        // dials by itself once opened, so the page's yes is all there is to wait for.
+        if ok && !matches!(t.pending[i].1, PendingCommand::Tel { .. }) {
+            return;
+        }
         let (_, p) = t.pending.remove(i);
+        self.dirty = true;
+        if ok {
+            return;
+        }
         let why: String = why.chars().take(120).collect();
         match p {
+            PendingCommand::Tel { number, .. } => self.tel_failed(&number, &why, now),
             PendingCommand::Dial { number, .. } => {
                 self.log(format!("DIAL {}: RequestMakeCall not sent ({why})", mask_number(number.as_str())));
                 if self.settings.dial_method == DialMethod::Auto {
-                    self.tel_dial(tab, number.as_str());
+                    self.tel_dial(tab, number, now);
                 } else {
                     self.note(now, Text::new("noteDialFailed", &[&mask_number(number.as_str())]));
                 }
@@ -1011,7 +1033,6 @@ impl Bridge {
                 self.note(now, Text::new("noteDropFailed", &[]));
             }
         }
-        self.dirty = true;
     }
 
     // ---- the clock -----------------------------------------------------------------
@@ -1036,7 +1057,10 @@ impl Bridge {
                             "DIAL {}: the PBX did not react to RequestMakeCall; falling back to the tel: link",
                             mask_number(number.as_str())
                         ));
-                        self.tel_dial(tab, number.as_str());
+                        self.tel_dial(tab, number, now);
+                    }
+                    PendingCommand::Tel { number, .. } => {
+                        self.tel_failed(&number, "the WebClient page did not answer", now);
                     }
                     PendingCommand::Dial { number, .. } => {
                         self.log(format!(
@@ -1081,7 +1105,7 @@ impl Bridge {
                     let done = p.confirmed_by(&ev);
                     if done {
                         self.effects.push_back(Effect::Log(match p {
-                            PendingCommand::Dial { .. } => {
+                            PendingCommand::Dial { .. } | PendingCommand::Tel { .. } => {
                                 format!("dial confirmed by call {}", ev.call.id)
                             }
                             PendingCommand::Drop { call_id, .. } => {

@@ -48,6 +48,7 @@ enum EffectView<'a> {
     #[serde(rename_all = "camelCase")]
     TelDial {
         tab: u32,
+        token: u32,
         number: &'a str,
         delay_ms: u32,
     },
@@ -318,8 +319,8 @@ impl Bridge {
                     set("frame", &js_sys::Uint8Array::from(frame.as_slice()));
                     obj.into()
                 }
-                Effect::TelDial { tab, number, delay_ms } => {
-                    to_js(&EffectView::TelDial { tab: *tab, number, delay_ms: *delay_ms })
+                Effect::TelDial { tab, token, number, delay_ms } => {
+                    to_js(&EffectView::TelDial { tab: *tab, token: *token, number, delay_ms: *delay_ms })
                 }
                 Effect::LinkConfig(config) => to_js(&EffectView::LinkConfig { config }),
                 Effect::Pin(origin) => to_js(&EffectView::Pin { origin: origin.as_deref() }),
