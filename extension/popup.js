@@ -92,7 +92,30 @@ $('#forget').onclick = () => CtiMessages.ask({ kind: 'forgetPinnedOrigin' }).the
   $('#problem').hidden = false;
 });
 
-chrome.storage.session.get('status').then(({ status }) => render(status));
+// No status at all a few seconds after opening (the core is normally there within a
+// fraction of a second), or the worker saying the document cannot be opened: the call
+// path is not running, and the popup says so with what to do.
+const NO_STATUS_MS = 5000;
+let hasStatus = false;
+let docProblem = false;
+function showNotStarted() {
+  const show = docProblem || !hasStatus;
+  if (show) $('#problem').textContent = t('notStarted');
+  if (show || $('#problem').textContent === t('notStarted')) $('#problem').hidden = !show;
+}
+setTimeout(showNotStarted, NO_STATUS_MS);
+
+chrome.storage.session.get(['status', 'docProblem']).then(({ status, docProblem: problem }) => {
+  hasStatus = !!status;
+  docProblem = !!problem;
+  render(status);
+  if (docProblem) showNotStarted();
+});
 chrome.storage.session.onChanged.addListener((changes) => {
-  if (changes.status) render(changes.status.newValue);
+  if (changes.status) {
+    hasStatus = !!changes.status.newValue;
+    render(changes.status.newValue);
+  }
+  if (changes.docProblem) docProblem = !!changes.docProblem.newValue;
+  if (changes.docProblem || (changes.status && hasStatus)) showNotStarted();
 });

@@ -116,20 +116,50 @@ export function toDoc(msg) {
   ensureDoc();
 }
 
+/** Failed attempts in a row to open the document, and the timer of the next one: a browser
+ * that refuses the document is asked again after 1, 2, 4 … 60 s, not in a loop (a port
+ * to no document closes at once, which would ask again at once). */
+let failures = 0;
+/** @type {ReturnType<typeof setTimeout> | null} */
+let retry = null;
+/** @type {Array<(why: string | null) => void>} */
+const problemListeners = [];
+/** Called with why the document could not be opened, and with null once it is open again.
+ * @param {(why: string | null) => void} fn */
+export function onDocProblem(fn) {
+  problemListeners.push(fn);
+}
+
 /** Opens the document if it is not there, and connects to it. */
 function ensureDoc() {
-  if (port) return Promise.resolve();
+  if (port || retry) return Promise.resolve();
   opening = opening || (async () => {
     if (!(await chrome.offscreen.hasDocument())) {
-      await chrome.offscreen.createDocument({
+      const refused = await chrome.offscreen.createDocument({
         url: OFFSCREEN_URL,
         reasons: [chrome.offscreen.Reason.WORKERS],
         justification: 'Runs the call path (WebClient frames to DATEV call events) and keeps the WebSocket to the local DATEV connector and the PestRoutes event stream open while the service worker sleeps.',
-      }).catch((e) => { if (!String(e.message).includes('single offscreen')) console.log('[3CX Bridge] offscreen document:', e.message); });
+      }).then(() => null, (e) => (String(e.message).includes('single offscreen') ? null : String(e.message)));
+      if (refused !== null) return docRefused(refused);
     }
+    if (failures) problemListeners.forEach((fn) => fn(null));
+    failures = 0;
     connect();
-  })().catch((e) => console.log('[3CX Bridge] offscreen document:', e.message)).finally(() => { opening = null; });
+  })().catch((e) => docRefused(String(e.message))).finally(() => { opening = null; });
   return opening;
+}
+
+/** @param {string} why */
+function docRefused(why) {
+  // On chrome://extensions under Errors, where the popup's notice sends the administrator.
+  console.error('[3CX Bridge] the offscreen document could not be opened:', why);
+  problemListeners.forEach((fn) => fn(why));
+  const wait = Math.min(60_000, 1000 * 2 ** Math.min(failures, 6));
+  failures++;
+  retry = setTimeout(() => {
+    retry = null;
+    ensureDoc();
+  }, wait);
 }
 
 /** Connects to the document. It answers 'hello' if it listens (a document still loading

@@ -4,7 +4,7 @@
 'use strict';
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { launch, waitFor } = require('./lib/harness');
+const { launch, waitFor, sleep } = require('./lib/harness');
 const { msg, foreignTexts, englishLeftovers, sampleStatus, T } = require('./lib/ui');
 
 for (const lang of ['en', 'de']) {
@@ -60,6 +60,34 @@ for (const lang of ['en', 'de']) {
       const stored = await (await h.worker()).evaluate(() => chrome.storage.local.get(['dialDelay', 'dialBlockedPrefixes']));
       assert.deepEqual(stored, { dialDelay: 900, dialBlockedPrefixes: ['0900', '+49137'] });
       await o.close();
+    });
+
+    test('no offscreen document: the popup and the badge say so, the worker asks again with pauses, and all is well once it opens', async () => {
+      const w = await h.worker();
+      // As a browser that refuses the document would (a policy, a broken profile).
+      await w.evaluate(() => {
+        const g = /** @type {any} */ (globalThis);
+        g.refusals = 0;
+        g.realCreate = chrome.offscreen.createDocument;
+        chrome.offscreen.createDocument = () => { g.refusals++; return Promise.reject(new Error('test: refused')); };
+      });
+      await h.closeOffscreen();
+      const p = await h.popup();
+      await waitFor(async () => p.isVisible('#problem'), 8000, 'the notice');
+      assert.equal(await p.textContent('#problem'), msg(lang, 'notStarted'));
+      assert.equal(await p.textContent('#webclient .value'), msg(lang, 'starting'), 'no status that is no longer true');
+      assert.equal(await w.evaluate(() => chrome.action.getBadgeText({})), msg(lang, 'badgeTextProblem'));
+      assert.equal(await w.evaluate(() => chrome.action.getTitle({})), msg(lang, 'notStarted'));
+      assert.deepEqual(await foreignTexts(p, lang), []);
+      await sleep(2500);
+      const refusals = await w.evaluate(() => /** @type {any} */ (globalThis).refusals);
+      assert.ok(refusals >= 2 && refusals <= 5, `${refusals} attempts in about 3 s, not a loop`);
+      // The browser lets it open again: the next attempt opens it, the notice goes.
+      await w.evaluate(() => { chrome.offscreen.createDocument = /** @type {any} */ (globalThis).realCreate; });
+      await waitFor(async () => !(await p.isVisible('#problem')), 20000, 'the notice gone');
+      await waitFor(async () => (await p.textContent('#webclient .value')) !== msg(lang, 'starting'), 5000, 'a status');
+      assert.notEqual(await w.evaluate(() => chrome.action.getBadgeText({})), msg(lang, 'badgeTextProblem'));
+      await p.close();
     });
   });
 }
