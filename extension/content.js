@@ -212,6 +212,10 @@
       send({ kind: 'closed', pageId, seq: ++seq });
     } else if (m.kind === 'tooLarge') {
       if (trusted) post({ kind: 'oversized', size: m.size });
+    } else if (m.kind === 'lost') {
+      // The numbers the lost ones would have had are skipped: the core sees the gap.
+      seq += m.count;
+      send({ kind: 'lost', pageId, seq: ++seq });
     } else if (m.kind === 'sent') {
       const token = commands.get(m.id);
       commands.delete(m.id);

@@ -70,6 +70,10 @@ function onPage(c, tab, origin, port, m) {
       c.handleSocketClosed(tab, origin, m.pageId, m.seq, Date.now());
       seq = m.seq;
       break;
+    case 'lost':
+      c.handleLost(tab, origin, m.pageId, m.seq, Date.now());
+      seq = m.seq;
+      break;
     case 'sent':
       c.handleSendResult(tab, m.token, m.ok, m.why, Date.now());
       return;

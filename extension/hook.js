@@ -45,6 +45,8 @@
   /** @type {Array<[HookToContent, Transferable[]]>} */
   const early = [];
   let earlyBytes = 0;
+  /** What did not fit: told after the held ones, so the core sees the gap (and says so). */
+  let earlyLost = 0;
   /** @type {Array<{id: number, ws: WebSocket}>} */
   const sockets = [];
   let nextSocketId = 1;
@@ -55,7 +57,7 @@
     else if (state === 'waiting' && early.length < EARLY_MAX && earlyBytes + bytes <= EARLY_BYTES_MAX) {
       early.push([msg, transfer]);
       earlyBytes += bytes;
-    }
+    } else if (state === 'waiting') earlyLost++;
   }
 
   /** @param {unknown} url */
@@ -133,7 +135,9 @@
       state = 'active';
       maxFrameBytes = msg.maxFrameBytes;
       for (const [m, tr] of early.splice(0)) apply(portPost, port, [m, tr]);
+      if (earlyLost) apply(portPost, port, [{ kind: 'lost', count: earlyLost }, []]);
       earlyBytes = 0;
+      earlyLost = 0;
     } else if (msg.kind === 'standDown') {
       state = 'down';
       early.length = 0;

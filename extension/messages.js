@@ -14,7 +14,8 @@
  *   | {kind: 'close', socket: number}
  *   | {kind: 'frame', socket: number, ts: number, buf: ArrayBuffer}
  *   | {kind: 'tooLarge', socket: number, size: number}
- *   | {kind: 'sent', id: number, ok: boolean, why: string}} HookToContent
+ *   | {kind: 'sent', id: number, ok: boolean, why: string}
+ *   | {kind: 'lost', count: number}} HookToContent  (lost: what the hook could not hold before the verdict)
  * @typedef {{kind: 'activate', maxFrameBytes: number}
  *   | {kind: 'standDown'}
  *   | {kind: 'send', id: number, frame: Uint8Array}
@@ -29,6 +30,7 @@
  * @typedef {{kind: 'login', pageId: string, seq: number, identity: Identity}
  *   | {kind: 'frames', pageId: string, frames: FrameItem[]}
  *   | {kind: 'closed', pageId: string, seq: number}
+ *   | {kind: 'lost', pageId: string, seq: number}
  *   | {kind: 'oversized', size: number}
  *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToCore
  * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number, inFlight: number, batchMax: number}
@@ -117,6 +119,7 @@ var CtiMessages = (() => {
     frames: (m) => isStr(m.pageId, 64) && Array.isArray(m.frames) &&
       m.frames.every((f) => isObj(f) && isNum(f.seq) && isNum(f.ts) && f.bytes instanceof Uint8Array),
     closed: (m) => isStr(m.pageId, 64) && isNum(m.seq),
+    lost: (m) => isStr(m.pageId, 64) && isNum(m.seq),
     oversized: (m) => isNum(m.size),
     sent: (m) => isNum(m.token) && typeof m.ok === 'boolean' && isStr(m.why, 200),
   };
@@ -165,6 +168,7 @@ var CtiMessages = (() => {
     frame: (m) => isNum(m.socket) && isNum(m.ts) && m.buf instanceof ArrayBuffer,
     tooLarge: (m) => isNum(m.socket) && isNum(m.size),
     sent: (m) => isNum(m.id) && typeof m.ok === 'boolean' && isStr(m.why, 200),
+    lost: (m) => Number.isInteger(m.count) && isNum(m.count) && Number(m.count) <= 1e6,
   };
 
   /**

@@ -336,6 +336,31 @@ test('blocked prefixes are never dialled; commands with no WebClient tab are ref
   page = await h.openWebClient(pbx); // for afterEach
 });
 
+test('frames the page could not hold while the extension was down are counted, and the popup says so', async () => {
+  await page.close();
+  const w = await h.worker();
+  // The offscreen document cannot be opened for a while (see ui.test.js): the page's hook
+  // holds the WebClient's first frames, up to 512 messages, and counts the rest.
+  await w.evaluate(() => {
+    const g = /** @type {any} */ (globalThis);
+    g.realCreate = chrome.offscreen.createDocument;
+    chrome.offscreen.createDocument = () => Promise.reject(new Error('test: refused'));
+  });
+  await h.closeOffscreen();
+  page = await h.openWebClient(pbx, { trust: false }); // trusted already (beforeEach)
+  pbx.legs18([ring(28, 7, '+4930777')]);
+  for (let i = 0; i < 598; i++) pbx.legs18([{ action: 3, id: 28, state: P.State.Ringing }]);
+  pbx.legs18([{ action: 3, id: 28, state: P.State.Connected }]);
+  await sleep(1000);
+  await w.evaluate(() => { chrome.offscreen.createDocument = /** @type {any} */ (globalThis).realCreate; });
+  // Held: the socket's open and 511 frames; lost: the other 89, the answer among them.
+  const lost = async () => ((await h.status())?.notes || []).filter((/** @type {any} */ n) => n.text.key === 'noteFramesLost');
+  await waitFor(async () => (await lost()).length > 0, 20000, 'the notice');
+  assert.deepEqual((await lost()).map((/** @type {any} */ n) => n.text.args), [['89']]);
+  await settle(1);
+  assert.deepEqual(evs(), ['7 offered inbound +4930777'], 'the call as far as the held frames tell');
+});
+
 test('a connector that does not acknowledge HELLO gets it again, then a fresh socket', async () => {
   await conn.stop();
   conn = await new Connector({ port: PORT, ackHello: false }).start();

@@ -376,6 +376,47 @@ fn a_tel_dialog_that_does_not_open_is_shown_once_and_one_that_opens_is_done() {
 }
 
 #[test]
+fn messages_a_page_lost_on_the_way_are_told_once_with_their_count() {
+    let lost = |b: &Bridge| {
+        b.status_view(1)
+            .notes
+            .iter()
+            .filter(|n| n.text.key == "noteFramesLost")
+            .map(|n| n.text.args[0].clone())
+            .collect::<Vec<_>>()
+    };
+    let mut b = ready();
+    let f = frame18(vec![leg(INSERTED, 28, 7, RINGING, true, "+49891")]);
+    assert_eq!(b.handle_frame(1, PBX, "page", 2, 10, &f), Accepted::Yes);
+    assert!(lost(&b).is_empty(), "in order");
+    // A resend to a new document (repeats) is not a loss.
+    assert_eq!(b.handle_frame(1, PBX, "page", 2, 10, &f), Accepted::Repeat);
+    assert!(lost(&b).is_empty());
+    // Numbers 3 to 6 never came (the page's queue overflowed, or its hook's).
+    b.handle_frame(1, PBX, "page", 7, 20, &frame18(vec![update(28, CONNECTED)]));
+    assert_eq!(lost(&b), ["4"]);
+    b.handle_socket_closed(1, PBX, "page", 8, 30);
+    assert_eq!(lost(&b), ["4"], "told once");
+    // The state stored and restored keeps the count going: no loss after a restart.
+    let mut b = Bridge::restore(&b.snapshot(), Settings::default()).unwrap();
+    b.handle_login(1, PBX, "page", 9, &ident("101"), 40);
+    assert_eq!(lost(&b), ["4"]);
+    // A new page starts at 1 (its login); one whose first numbers are missing lost them.
+    b.handle_login(1, PBX, "reloaded", 1, &ident("101"), 50);
+    assert_eq!(lost(&b), ["4"]);
+    let mut b = ready();
+    b.handle_login(1, PBX, "other", 3, &ident("101"), 60);
+    assert_eq!(lost(&b), ["2"]);
+    // The page tells of a loss at once (its hook could not hold the frames before the
+    // verdict), instead of waiting for a next frame.
+    let mut b = ready();
+    assert_eq!(b.handle_lost(1, PBX, "page", 5, 70), Accepted::Yes);
+    assert_eq!(lost(&b), ["3"]);
+    assert_eq!(b.handle_lost(1, EVIL, "page", 9, 80), Accepted::Refused);
+    assert_eq!(lost(&b), ["3"]);
+}
+
+#[test]
 fn blocked_prefixes_are_never_dialled_and_shown() {
     let mut b = ready();
     b.handle_command(dial("0900 123 456"), 1000);

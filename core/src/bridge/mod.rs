@@ -567,8 +567,12 @@ impl Bridge {
 
     // ---- pages -------------------------------------------------------------------------
 
-    /// Page id and sequence number: a message seen before is a repeat.
-    fn sequence(&mut self, tab: u32, page_id: &str, seq: u64) -> Accepted {
+    /// Page id and sequence number: a message seen before is a repeat; a number skipped is
+    /// a message lost on the way (the page's queue overflowed while the extension could
+    /// not take its frames, or its hook held more than it could before the verdict), which
+    /// the operator hears of, since the calls shown may be wrong until the page reloads.
+    /// A page's first message is its login, number 1.
+    fn sequence(&mut self, tab: u32, page_id: &str, seq: u64, now: u64) -> Accepted {
         if page_id.is_empty() || page_id.len() > MAX_PAGE_ID_LEN {
             return Accepted::Refused;
         }
@@ -578,10 +582,16 @@ impl Bridge {
         if t.page_id == page_id && seq <= t.seq {
             return Accepted::Repeat;
         }
+        let expected = if t.page_id == page_id { t.seq + 1 } else { 1 };
         if t.page_id != page_id {
             t.page_id = page_id.to_owned();
         }
         t.seq = seq;
+        if seq > expected {
+            let lost = (seq - expected).to_string();
+            self.log(format!("tab {tab}: {lost} WebClient frames or messages lost before they reached the extension"));
+            self.note(now, Text::new("noteFramesLost", &[&lost]));
+        }
         Accepted::Yes
     }
 
@@ -657,7 +667,7 @@ impl Bridge {
         if !self.admit_tab(tab, origin, true, now) {
             return Accepted::Refused;
         }
-        let a = self.sequence(tab, page_id, seq);
+        let a = self.sequence(tab, page_id, seq, now);
         if a != Accepted::Yes {
             return a;
         }
@@ -679,7 +689,7 @@ impl Bridge {
         if !self.admit_tab(tab, origin, false, now) {
             return Accepted::Refused;
         }
-        let a = self.sequence(tab, page_id, seq);
+        let a = self.sequence(tab, page_id, seq, now);
         if a == Accepted::Yes {
             if let Some(t) = self.tabs.get_mut(&tab) {
                 t.open = false;
@@ -689,12 +699,25 @@ impl Bridge {
         a
     }
 
+    /// The page could not hold some of its messages (numbers skipped before `seq`): told
+    /// at once, not only with the next frame, which may be a long way off.
+    pub fn handle_lost(&mut self, tab: u32, origin: &str, page_id: &str, seq: u64, now: u64) -> Accepted {
+        if !self.admit_tab(tab, origin, false, now) {
+            return Accepted::Refused;
+        }
+        let a = self.sequence(tab, page_id, seq, now);
+        if a == Accepted::Yes {
+            self.dirty = true;
+        }
+        a
+    }
+
     /// One binary frame from a tab's WebClient socket, received in the page at `ts`.
     pub fn handle_frame(&mut self, tab: u32, origin: &str, page_id: &str, seq: u64, ts: u64, bytes: &[u8]) -> Accepted {
         if !self.admit_tab(tab, origin, true, ts) {
             return Accepted::Refused;
         }
-        let a = self.sequence(tab, page_id, seq);
+        let a = self.sequence(tab, page_id, seq, ts);
         if a != Accepted::Yes {
             return a;
         }

@@ -183,6 +183,11 @@ impl Bridge {
         accepted(self.inner.handle_socket_closed(tab, origin, page_id, ms(seq), ms(now)))
     }
 
+    #[wasm_bindgen(js_name = handleLost)]
+    pub fn handle_lost(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, now: f64) -> u8 {
+        accepted(self.inner.handle_lost(tab, origin, page_id, ms(seq), ms(now)))
+    }
+
     /// The handle for frames from this page (`handleFrame`), never 0. It stays valid until
     /// the tab closes or names another page; an old handle is refused, never reused.
     pub fn page(&mut self, tab: u32, origin: &str, page_id: &str) -> u32 {
