@@ -57,7 +57,7 @@
     else if (state === 'waiting' && early.length < EARLY_MAX && earlyBytes + bytes <= EARLY_BYTES_MAX) {
       early.push([msg, transfer]);
       earlyBytes += bytes;
-    } else if (state === 'waiting') earlyLost++;
+    } else if (state === 'waiting' && msg.kind !== 'tooLarge') earlyLost++; // the kinds the page numbers
   }
 
   /** @param {unknown} url */
@@ -148,7 +148,8 @@
       if (!ws) return emit({ kind: 'sent', id: msg.id, ok: false, why: 'no open WebClient socket' });
       apply(wsSend, ws, [msg.frame]);
       emit({ kind: 'sent', id: msg.id, ok: true, why: '' });
-    } else if (msg.kind === 'tel' && state === 'active' && /^\+?[0-9*#]{1,32}$/.test(msg.number)) {
+    } else if (msg.kind === 'tel' && state === 'active') {
+      if (!/^\+?[0-9*#]{1,32}$/.test(msg.number)) return emit({ kind: 'sent', id: msg.id, ok: false, why: 'not a dial string' });
       telDial(msg.number, msg.delayMs);
       emit({ kind: 'sent', id: msg.id, ok: true, why: '' });
     }

@@ -92,10 +92,11 @@ $('#forget').onclick = () => CtiMessages.ask({ kind: 'forgetPinnedOrigin' }).the
   $('#problem').hidden = false;
 });
 
-// No status at all a few seconds after opening (the core is normally there within a
-// fraction of a second), or the worker saying the document cannot be opened: the call
-// path is not running, and the popup says so with what to do.
-const NO_STATUS_MS = 5000;
+// No status at all long after opening (the core is normally there within a fraction of a
+// second; at a browser start, reading the policy can take seconds), or the worker saying
+// the document cannot be opened: the call path is not running, and the popup says so
+// with what to do.
+const NO_STATUS_MS = 20_000;
 let hasStatus = false;
 let docProblem = false;
 function showNotStarted() {
@@ -104,6 +105,9 @@ function showNotStarted() {
   if (show || $('#problem').textContent === t('notStarted')) $('#problem').hidden = !show;
 }
 setTimeout(showNotStarted, NO_STATUS_MS);
+// Opening the popup starts a stopped worker, which opens the document if it is not there:
+// after a failure, the operator's look is also the next attempt.
+CtiMessages.wake();
 
 chrome.storage.session.get(['status', 'docProblem']).then(({ status, docProblem: problem }) => {
   hasStatus = !!status;

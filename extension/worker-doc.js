@@ -116,9 +116,10 @@ export function toDoc(msg) {
   ensureDoc();
 }
 
-/** Failed attempts in a row to open the document, and the timer of the next one: a browser
- * that refuses the document is asked again after 1, 2, 4 … 60 s, not in a loop (a port
- * to no document closes at once, which would ask again at once). */
+/** Failed attempts in a row to open the document (refused, or closed before it answered),
+ * and the timer of the next one: it is asked for again after 1, 2, 4 … 60 s, not in a
+ * loop (a port to no document closes at once, which would ask again at once). Reset when
+ * a document answers. */
 let failures = 0;
 /** @type {ReturnType<typeof setTimeout> | null} */
 let retry = null;
@@ -142,8 +143,6 @@ function ensureDoc() {
       }).then(() => null, (e) => (String(e.message).includes('single offscreen') ? null : String(e.message)));
       if (refused !== null) return docRefused(refused);
     }
-    if (failures) problemListeners.forEach((fn) => fn(null));
-    failures = 0;
     connect();
   })().catch((e) => docRefused(String(e.message))).finally(() => { opening = null; });
   return opening;
@@ -176,11 +175,17 @@ function connect() {
   p.onDisconnect.addListener(() => {
     void chrome.runtime.lastError;
     if (port !== p) return;
+    const answered = attached;
     port = null;
     attached = false;
     // The document closed or crashed (or was not listening yet): open it again if it is
-    // gone. Its core's state is in storage.session; the new one restores from it.
-    chrome.offscreen.hasDocument().then((has) => { if (!has) ensureDoc(); });
+    // gone. Its core's state is in storage.session; the new one restores from it. One
+    // that went before it ever answered is a failure like a refusal (it would again).
+    chrome.offscreen.hasDocument().then((has) => {
+      if (has) return;
+      if (answered) ensureDoc();
+      else if (!retry) docRefused('it closed before it answered');
+    });
   });
 }
 
@@ -214,6 +219,9 @@ async function attach(p, fresh) {
     restore,
   }));
   attached = true;
+  failures = 0;
+  // Also after a worker restart, which no longer knows of an earlier failure.
+  problemListeners.forEach((fn) => fn(null));
   for (const m of waiting.splice(0)) p.postMessage(m);
 }
 

@@ -582,17 +582,38 @@ impl Bridge {
         if t.page_id == page_id && seq <= t.seq {
             return Accepted::Repeat;
         }
-        let expected = if t.page_id == page_id { t.seq + 1 } else { 1 };
+        // A tab new to this core (first seen, admitted again after Forget, or after a
+        // state that could not be restored) has no count to compare with: it starts here.
+        let expected = if t.page_id == page_id {
+            t.seq + 1
+        } else if t.page_id.is_empty() {
+            seq
+        } else {
+            1
+        };
         if t.page_id != page_id {
             t.page_id = page_id.to_owned();
         }
         t.seq = seq;
         if seq > expected {
-            let lost = (seq - expected).to_string();
-            self.log(format!("tab {tab}: {lost} WebClient frames or messages lost before they reached the extension"));
-            self.note(now, Text::new("noteFramesLost", &[&lost]));
+            self.frames_lost(tab, seq - expected, now);
         }
         Accepted::Yes
+    }
+
+    /// One line per gap; one notice for losses in a row (a queue that overflows after
+    /// every ack would otherwise push every other notice out of the popup).
+    fn frames_lost(&mut self, tab: u32, lost: u64, now: u64) {
+        self.log(format!("tab {tab}: {lost} WebClient frames or messages lost before they reached the extension"));
+        let before = match self.notes.front() {
+            Some(n) if n.text.key == "noteFramesLost" => n.text.args.first().and_then(|a| a.parse::<u64>().ok()),
+            _ => None,
+        };
+        if before.is_some() {
+            self.notes.pop_front();
+        }
+        let total = before.unwrap_or(0).saturating_add(lost).to_string();
+        self.note(now, Text::new("noteFramesLost", &[&total]));
     }
 
     /// Makes room for `tab` from `origin` when the origin is trusted (pinning it on first
