@@ -75,6 +75,10 @@ test('another extension cannot drive the extension through its ports or messages
       page: await port('webclient', [
         { kind: 'login', pageId: 'evil', seq: 1, identity: { extension: '666', domain: 'evil.test', webclientVersion: '', userName: '' } },
         { kind: 'frames', pageId: 'evil', frames },
+        // The messages added for lost frames and for dial answers: a made-up loss, and a
+        // made-up failure of a dial.
+        { kind: 'lost', pageId: 'evil', seq: 900 },
+        { kind: 'sent', token: 1, ok: false, why: 'made up' },
       ]),
       link: await port('link', [{ kind: 'command', command: { kind: 'dial', number: a.number } }]),
       forget: await send({ kind: 'forgetPinnedOrigin' }),
@@ -96,6 +100,8 @@ test('another extension cannot drive the extension through its ports or messages
   assert.equal(pbx.commands.length, 0, 'no dial at the PBX');
   const last = await h.status();
   assert.deepEqual(last.trust, first.trust, 'trust unchanged');
+  assert.deepEqual(last.notes.filter((/** @type {any} */ n) => ['noteFramesLost', 'noteTelFailed', 'noteDialFailed'].includes(n.text.key)), [],
+    'no made-up loss or failed dial in the popup');
 
   // The real WebClient still works.
   pbx.legs18([{ action: 2, id: 12, callId: 912, state: P.State.Ringing, incoming: true, callerId: '+49891234567' }]);
