@@ -9,7 +9,8 @@ import { pageLimits } from './wasm/cti_core.js';
 const M = CtiMessages;
 /** @type {Map<number, chrome.runtime.Port>} tab id -> its page's port */
 const ports = new Map();
-/** Commands for a page that is not connected (yet). @type {Map<number, CoreToPage[]>} */
+/** @typedef {Extract<CoreToPage, {kind: 'send' | 'tel'}>} PageCommand */
+/** Commands for a page that is not connected (yet). @type {Map<number, PageCommand[]>} */
 const waiting = new Map();
 /** How long a nudged page has to connect before what waits for it fails. */
 const NUDGE_WAIT_MS = 5000;
@@ -93,7 +94,7 @@ function onPage(c, tab, origin, port, m) {
 /**
  * Sends to the tab's page. A page that is not connected (this document is new, or its
  * port closed) is asked through the worker to connect again, and gets the message then.
- * @param {number} tab @param {CoreToPage} msg
+ * @param {number} tab @param {PageCommand} msg
  */
 function toPage(tab, msg) {
   const port = ports.get(tab);
@@ -126,9 +127,7 @@ function unreachable(tab) {
   const list = waiting.get(tab) || [];
   waiting.delete(tab);
   withCore((c) => {
-    for (const msg of list) {
-      if (msg.kind === 'send' || msg.kind === 'tel') c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer', Date.now());
-    }
+    for (const msg of list) c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer', Date.now());
   });
 }
 onWorker('unreachable', (/** @type {{tab: number}} */ m) => unreachable(m.tab));

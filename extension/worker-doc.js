@@ -25,9 +25,12 @@ export function log(...a) {
 // ---- settings ------------------------------------------------------------------------------
 /** @type {Record<string, any>} */
 let settings = {};
-/** @type {Array<() => void>} */
+/** @type {Array<(changed: string[] | null) => void>} */
 const settingsListeners = [];
-/** Called after the settings changed (and once after loading). @param {() => void} fn */
+/** Called after the settings changed, with the keys of the stores that changed, once the
+ * new settings went to the document; and once after loading, with null (a worker started
+ * by the change itself has no older values to compare with).
+ * @param {(changed: string[] | null) => void} fn */
 export function onSettings(fn) {
   settingsListeners.push(fn);
 }
@@ -52,20 +55,11 @@ const loaded = init({ module_or_path: chrome.runtime.getURL('wasm/cti_core_bg.wa
   .then(readSettings)
   .then((values) => {
     settings = values;
-    settingsListeners.forEach((fn) => fn());
+    settingsListeners.forEach((fn) => fn(null));
   });
 /** Resolves once the settings are loaded (the core module with them). */
 export function ready() {
   return loaded;
-}
-
-/** @type {Array<(keys: string[]) => void>} */
-const changeListeners = [];
-/** Called with the keys of the stores that changed, once the new settings went to the
- * document (a worker started by the change itself has no older values to compare with).
- * @param {(keys: string[]) => void} fn */
-export function onSettingsChanged(fn) {
-  changeListeners.push(fn);
 }
 
 chrome.storage.onChanged.addListener((changes, area) => {
@@ -79,8 +73,7 @@ chrome.storage.onChanged.addListener((changes, area) => {
     if (!values) return;
     settings = values;
     toDoc({ kind: 'settings', settings });
-    settingsListeners.forEach((fn) => fn());
-    changeListeners.forEach((fn) => fn(keys));
+    settingsListeners.forEach((fn) => fn(keys));
   });
 });
 
@@ -123,6 +116,9 @@ export function toDoc(msg) {
 let failures = 0;
 /** @type {ReturnType<typeof setTimeout> | null} */
 let retry = null;
+/** Whether a document has answered this worker: the first one may have to clear a notice
+ * an earlier worker left (the failures are counted per worker). */
+let answeredOnce = false;
 /** @type {Array<(why: string | null) => void>} */
 const problemListeners = [];
 /** Called with why the document could not be opened, and with null once it is open again.
@@ -152,7 +148,7 @@ function ensureDoc() {
 function docRefused(why) {
   // On chrome://extensions under Errors, where the popup's notice sends the administrator.
   console.error('[3CX Bridge] the offscreen document could not be opened:', why);
-  problemListeners.forEach((fn) => fn(why));
+  if (!failures) problemListeners.forEach((fn) => fn(why)); // the next ones would say the same
   const wait = Math.min(60_000, 1000 * 2 ** Math.min(failures, 6));
   failures++;
   retry = setTimeout(() => {
@@ -219,9 +215,9 @@ async function attach(p, fresh) {
     restore,
   }));
   attached = true;
+  if (failures || !answeredOnce) problemListeners.forEach((fn) => fn(null));
   failures = 0;
-  // Also after a worker restart, which no longer knows of an earlier failure.
-  problemListeners.forEach((fn) => fn(null));
+  answeredOnce = true;
   for (const m of waiting.splice(0)) p.postMessage(m);
 }
 

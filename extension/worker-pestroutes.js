@@ -2,7 +2,7 @@
 // one after another (a slow PestRoutes tab never delays a CALL_EVENT), and the host access
 // the settings need is checked. (Click-to-dial from PestRoutes pages goes to the core
 // itself, doc-ui.js.)
-import { currentSettings, log, onDoc, onSettings, onSettingsChanged, ready, toDoc } from './worker-doc.js';
+import { currentSettings, log, onDoc, onSettings, ready, toDoc } from './worker-doc.js';
 import { openCustomer } from './screenpop.js';
 import { hostPatterns, screenPopPlan } from './wasm/cti_core.js';
 
@@ -39,15 +39,15 @@ async function checkAccess() {
   // middleware, or no longer.
   toDoc({ kind: 'missingHosts', hosts: missing });
 }
-onSettings(checkAccess);
+onSettings(() => { checkAccess(); });
 chrome.permissions.onAdded.addListener(checkAccess);
 chrome.permissions.onRemoved.addListener(checkAccess);
 
 // A PestRoutes page asks whether click-to-dial is on when it loads. When the setting
 // changes, or the PestRoutes address (which decides which pages may dial), the open pages
 // ask again, so that a page switched off lets its clicks be its own at once.
-onSettingsChanged((keys) => {
-  if (!keys.includes('clickToDial') && !keys.includes('pestroutesUrl')) return;
+onSettings((keys) => {
+  if (!keys || (!keys.includes('clickToDial') && !keys.includes('pestroutesUrl'))) return;
   const script = chrome.runtime.getManifest().content_scripts?.find((c) => c.js?.includes('click-to-dial.js'));
   if (!script?.matches?.length) return;
   chrome.tabs.query({ url: script.matches }).then((tabs) => {

@@ -13,7 +13,7 @@
 //! ([`Outbox::unsent`]), in the same turn, so the calls that ended in that session are
 //! kept aside until the session is over and go back into the log if it asks.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -113,15 +113,13 @@ impl Outbox {
         self.in_session = true;
         self.handed.clear();
         let out = self.log.iter().map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() }).collect();
-        let ended: Vec<(u64, String)> = self
-            .log
-            .iter()
-            .filter(|e| e.ev.call.state == CallState::Ended)
-            .map(|e| (e.seq, e.ev.call.id.clone()))
-            .collect();
-        for (seq, id) in ended {
-            self.hand(seq, &id);
+        // Every call that ended is handed at once, in one pass over the log.
+        let mut ended: BTreeMap<&str, u64> = BTreeMap::new();
+        for e in self.log.iter().filter(|e| e.ev.call.state == CallState::Ended) {
+            ended.entry(&e.ev.call.id).or_insert(e.seq);
         }
+        let ended: BTreeMap<String, u64> = ended.into_iter().map(|(id, seq)| (id.to_owned(), seq)).collect();
+        self.hand_where(|id| ended.get(id).copied());
         out
     }
 
@@ -153,15 +151,22 @@ impl Outbox {
 
     /// A call's `ended` went to the session: its entries leave the log, kept aside.
     fn hand(&mut self, ended: u64, id: &str) {
-        let mut entries = Vec::new();
-        self.log.retain(|e| {
-            let other = e.ev.call.id != id;
-            if !other {
-                entries.push(e.clone());
+        self.hand_where(|other| (other == id).then_some(ended));
+    }
+
+    /// Moves the entries of the calls whose `ended` went to the session (`ended_at` gives
+    /// its number, for those calls) out of the log, kept aside per call in that order.
+    fn hand_where(&mut self, ended_at: impl Fn(&str) -> Option<u64>) {
+        let mut calls: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
+        let mut kept = VecDeque::with_capacity(self.log.len());
+        for e in std::mem::take(&mut self.log) {
+            match ended_at(&e.ev.call.id) {
+                Some(seq) => calls.entry(seq).or_default().push(e),
+                None => kept.push_back(e),
             }
-            other
-        });
-        self.handed.push_back((ended, entries));
+        }
+        self.log = kept;
+        self.handed.extend(calls);
         // Only the calls of the turn being sent can be said unsent; the oldest go first.
         while self.handed.len() > self.max_queued {
             self.handed.pop_front();

@@ -123,7 +123,7 @@ fn items(v: &Value) -> Option<(Vec<String>, bool)> {
 /// Who set a value: the operator (the form, their store) or the administrator (policy).
 /// Only the WebClient list reads them differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
+enum Source {
     Operator,
     Policy,
 }
@@ -134,7 +134,7 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
 }
 
 /// The checked value of one setting from `source`, or `None` when it is not acceptable.
-pub fn clean_from(key: &str, v: &Value, source: Source) -> Option<Value> {
+fn clean_from(key: &str, v: &Value, source: Source) -> Option<Value> {
     match key {
         "extensionNumber" => {
             let s = match v {

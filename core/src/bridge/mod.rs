@@ -850,6 +850,9 @@ impl Bridge {
         if live {
             self.handle_link_down(generation);
         }
+        // Everything after `seq` in this session failed too and is back already: the
+        // texts of it still on their way are not news.
+        self.handed_session = None;
         self.touch();
     }
 
@@ -1267,7 +1270,7 @@ impl Bridge {
     }
 
     fn webclient_row(&self) -> Row {
-        if self.trust.configured().is_empty() && !self.trust.unusable().is_empty() {
+        if self.trust.refuses_all() {
             return Row::new(Level::Bad, Text::new("wcUnusable", &[&self.trust.unusable().join(", ")]));
         }
         let best = self.tabs.values().filter(|t| t.open).max_by_key(|t| t.last_frame_at);

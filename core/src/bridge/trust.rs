@@ -76,6 +76,12 @@ impl OriginTrust {
         self.pinned.as_deref()
     }
 
+    /// A list was set, and not one entry in it can be used: no page is trusted (not even
+    /// on first use).
+    pub fn refuses_all(&self) -> bool {
+        self.configured.is_empty() && !self.unusable.is_empty()
+    }
+
     pub fn judge(&self, origin: &str) -> Verdict {
         if !is_candidate(origin) {
             return Verdict::Untrusted;
@@ -83,7 +89,7 @@ impl OriginTrust {
         if !self.configured.is_empty() {
             return if self.configured.iter().any(|o| o == origin) { Verdict::Trusted } else { Verdict::Untrusted };
         }
-        if !self.unusable.is_empty() {
+        if self.refuses_all() {
             return Verdict::Untrusted;
         }
         match &self.pinned {
