@@ -1,8 +1,10 @@
-// Content script (isolated world) on candidate pages. Relays the page hook's WebClient
-// frames to the core (in the offscreen document, on a runtime port) and the core's command
-// frames to the hook. It decides nothing about trust: the core judges the page by the
-// origin Chrome reports for this port, and says whether to relay at all. It reads no
-// settings, so no setting (and no secret) ever enters a web page's process.
+// Content script (isolated world) on candidate pages. Relays what the page hook sees of
+// the WebClient (its socket's frames and session words, its own requests' answers) to the
+// core (in the offscreen document, on a runtime port), with the device the operator chose
+// in the WebClient; and the core's requests and dialer steps to the hook. It decides
+// nothing about trust: the core judges the page by the origin Chrome reports for this
+// port, and says whether to relay at all. It reads no settings, so no setting (and no
+// secret) ever enters a web page's process; the WebClient's session key stays in the hook.
 (() => {
   'use strict';
   const M = CtiMessages;
@@ -34,6 +36,12 @@
   /** @type {Map<number, number>} hook command id -> the core's token */
   const commands = new Map();
   let nextCommand = 1;
+  /** The device choice the core was last told. */
+  let toldChoice = '';
+  /** How often the stored device choice is looked at: the operator may change it in the
+   * WebClient at any time (the WebClient writes it in this document, so no storage event
+   * tells). A request made for an older choice is stopped here anyway (`stale`). */
+  const CHOICE_POLL_MS = 1000;
 
   /** @returns {Identity} */
   function identity() {
@@ -53,6 +61,37 @@
       webclientVersion: field(version),
       userName: field(name),
     };
+  }
+
+  /**
+   * The device the operator chose in the WebClient, as the WebClient keeps it: JSON in
+   * localStorage under `wc.<extension>__selectedphonedevice` (ngx-webstorage: prefix `wc.`,
+   * keys lower-cased). Without a known extension, the one such key there is.
+   */
+  function currentChoice() {
+    try {
+      let key = `wc.${identity().extension.toLowerCase()}__selectedphonedevice`;
+      if (localStorage.getItem(key) === null) {
+        const keys = [];
+        for (let i = 0; i < localStorage.length; i++) {
+          const k = localStorage.key(i);
+          if (k && /^wc\..+__selectedphonedevice$/.test(k)) keys.push(k);
+        }
+        if (keys.length !== 1) return '';
+        key = keys[0];
+      }
+      return (localStorage.getItem(key) || '').slice(0, M.CHOICE_MAX);
+    } catch (_) {
+      return '';
+    }
+  }
+
+  /** Tells the core when the stored choice changed. */
+  function checkChoice() {
+    const choice = currentChoice();
+    if (choice === toldChoice) return;
+    toldChoice = choice;
+    send({ kind: 'device', pageId, seq: ++seq, choice });
   }
 
   function looksLikeWebClient() {
@@ -130,17 +169,29 @@
       inFlightMax = msg.inFlight;
       if (trusted) return; // a reconnection: reconnect() has sent everything again
       trusted = true;
-      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'activate', maxFrameBytes: msg.maxFrameBytes }));
+      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'activate', maxFrameBytes: msg.maxFrameBytes, recordUntil: msg.recordUntil }));
       for (const m of unacked) post(m);
+      setInterval(checkChoice, CHOICE_POLL_MS);
     } else if (msg.kind === 'ack') {
       while (unacked.length && ackSeq(unacked[0]) <= msg.seq) held -= weight(/** @type {PageToCore} */ (unacked.shift()));
       flushFrames();
-    } else if (msg.kind === 'send' || msg.kind === 'tel') {
+    } else if (msg.kind === 'recording') {
+      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'recording', until: msg.until }));
+    } else if (msg.kind === 'request') {
+      // Made for the device chosen when the core decided: if the operator chose another
+      // one since, the core decides again with the new choice.
+      if (msg.choice !== null && msg.choice !== currentChoice()) {
+        checkChoice();
+        send({ kind: 'stale', token: msg.token, choice: toldChoice });
+        return;
+      }
       const id = nextCommand++;
       commands.set(id, msg.token);
-      hook.postMessage(/** @type {ContentToHook} */ (msg.kind === 'send'
-        ? { kind: 'send', id, frame: msg.frame }
-        : { kind: 'tel', id, number: msg.number, delayMs: msg.delayMs }));
+      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'request', id, body: msg.body }));
+    } else if (msg.kind === 'dialer') {
+      const id = nextCommand++;
+      commands.set(id, msg.token);
+      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'dialer', id, number: msg.number, confirm: msg.confirm, waitMs: msg.waitMs }));
     }
   }
 
@@ -206,20 +257,31 @@
     }
     flushFrames(true);
     if (m.kind === 'open') {
-      send({ kind: 'login', pageId, seq: ++seq, identity: identity() });
+      toldChoice = currentChoice();
+      send({ kind: 'login', pageId, seq: ++seq, identity: identity(), choice: toldChoice });
       connect(); // a /ws/webclient socket makes any page a candidate
     } else if (m.kind === 'close') {
       send({ kind: 'closed', pageId, seq: ++seq });
+    } else if (m.kind === 'session') {
+      send({ kind: 'session', pageId, seq: ++seq, started: m.started });
+    } else if (m.kind === 'exchange') {
+      const request = m.request ? new Uint8Array(m.request) : null;
+      send({ kind: 'exchange', pageId, seq: ++seq, ts: m.ts, request, status: m.status, answer: new Uint8Array(m.answer) });
     } else if (m.kind === 'tooLarge') {
       if (trusted) post({ kind: 'oversized', size: m.size });
     } else if (m.kind === 'lost') {
       // The numbers the lost ones would have had are skipped: the core sees the gap.
       seq += m.count;
       send({ kind: 'lost', pageId, seq: ++seq });
-    } else if (m.kind === 'sent') {
+    } else if (m.kind === 'answered' || m.kind === 'dialed') {
       const token = commands.get(m.id);
       commands.delete(m.id);
-      if (token !== undefined) send({ kind: 'sent', token, ok: m.ok, why: m.why });
+      if (token === undefined) return;
+      if (m.kind === 'answered') {
+        send({ kind: 'answer', token, status: m.status, body: m.body ? new Uint8Array(m.body) : null, why: m.why });
+      } else {
+        send({ kind: 'dialed', token, ok: m.ok, why: m.why });
+      }
     }
   };
 

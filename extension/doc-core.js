@@ -104,7 +104,7 @@ export function aboutBrowser() {
 /** The subset of settings the core acts on (no secret), as the JSON text the core reads.
  * @param {Record<string, any>} v */
 function coreSettings(v) {
-  const keys = ['extensionNumber', 'bridgePort', 'dialMethod', 'dialDelay', 'dialBlockedPrefixes', 'webclientOrigins',
+  const keys = ['extensionNumber', 'bridgePort', 'connectorExtension', 'dialMethod', 'dialBlockedPrefixes', 'webclientOrigins',
     'clickToDial', 'pestroutesUrl', 'serverAddress'];
   return JSON.stringify(Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]])));
 }

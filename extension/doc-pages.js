@@ -9,7 +9,7 @@ import { pageLimits } from './wasm/cti_core.js';
 const M = CtiMessages;
 /** @type {Map<number, chrome.runtime.Port>} tab id -> its page's port */
 const ports = new Map();
-/** @typedef {Extract<CoreToPage, {kind: 'send' | 'tel'}>} PageCommand */
+/** @typedef {Extract<CoreToPage, {kind: 'request' | 'dialer'}>} PageCommand */
 /** Commands for a page that is not connected (yet). @type {Map<number, PageCommand[]>} */
 const waiting = new Map();
 /** How long a nudged page has to connect before what waits for it fails. */
@@ -36,7 +36,8 @@ chrome.runtime.onConnect.addListener((port) => {
   });
   withCore((c) => {
     const trusted = c.pageVerdict(origin, Date.now()) !== 'untrusted';
-    port.postMessage(/** @type {CoreToPage} */ ({ kind: 'verdict', trusted, ...pageLimits() }));
+    const recordUntil = trusted ? c.recordingUntil(Date.now()) : 0;
+    port.postMessage(/** @type {CoreToPage} */ ({ kind: 'verdict', trusted, ...pageLimits(), recordUntil }));
     if (!trusted) return port.disconnect();
     ports.set(tab, port);
     for (const msg of waiting.get(tab) || []) port.postMessage(msg);
@@ -64,7 +65,19 @@ function onPage(c, tab, origin, port, m) {
     }
     case 'login':
       c.handleLogin(tab, origin, m.pageId, m.seq, m.identity.extension, m.identity.domain, m.identity.webclientVersion,
-        m.identity.userName, Date.now());
+        m.identity.userName, m.choice, Date.now());
+      seq = m.seq;
+      break;
+    case 'session':
+      c.handleSession(tab, origin, m.pageId, m.seq, m.started, Date.now());
+      seq = m.seq;
+      break;
+    case 'exchange':
+      c.handleExchange(tab, origin, m.pageId, m.seq, m.ts, m.request ?? undefined, m.status, m.answer);
+      seq = m.seq;
+      break;
+    case 'device':
+      c.handleDeviceChoice(tab, origin, m.pageId, m.seq, m.choice, Date.now());
       seq = m.seq;
       break;
     case 'closed':
@@ -75,8 +88,14 @@ function onPage(c, tab, origin, port, m) {
       c.handleLost(tab, origin, m.pageId, m.seq, Date.now());
       seq = m.seq;
       break;
-    case 'sent':
-      c.handleSendResult(tab, m.token, m.ok, m.why, Date.now());
+    case 'answer':
+      c.handleAnswer(tab, m.token, m.status, m.body ?? new Uint8Array(0), m.why, Date.now());
+      return;
+    case 'stale':
+      c.handleStaleChoice(tab, m.token, m.choice, Date.now());
+      return;
+    case 'dialed':
+      c.handleDialerResult(tab, m.token, m.ok, m.why, Date.now());
       return;
     case 'oversized':
       c.handleOversizedFrame(tab, origin, m.size, Date.now());
@@ -127,13 +146,19 @@ function unreachable(tab) {
   const list = waiting.get(tab) || [];
   waiting.delete(tab);
   withCore((c) => {
-    for (const msg of list) c.handleSendResult(tab, msg.token, false, 'the WebClient tab does not answer', Date.now());
+    for (const msg of list) c.handleUndelivered(tab, msg.token, 'the WebClient tab does not answer', Date.now());
   });
 }
 onWorker('unreachable', (/** @type {{tab: number}} */ m) => unreachable(m.tab));
 
-onEffect('frameToTab', (e) => toPage(e.tab, { kind: 'send', token: e.token, frame: e.frame }));
-onEffect('telDial', (e) => toPage(e.tab, { kind: 'tel', token: e.token, number: e.number, delayMs: e.delayMs }));
+onEffect('request', (e) => toPage(e.tab, { kind: 'request', token: e.token, body: e.body, choice: e.choice }));
+onEffect('dialer', (e) => toPage(e.tab, { kind: 'dialer', token: e.token, number: e.number, confirm: e.confirm, waitMs: e.waitMs }));
+// A page that is not connected hears of a recording in its verdict when it connects.
+onEffect('recording', (e) => {
+  try {
+    ports.get(e.tab)?.postMessage(/** @type {CoreToPage} */ ({ kind: 'recording', until: e.until }));
+  } catch (_) { /* the page went away */ }
+});
 
 // A closed WebClient tab takes its calls with it: they end for DATEV now.
 onWorker('tabClosed', (/** @type {{tab: number}} */ m) => {

@@ -1,7 +1,17 @@
 // Page hook: MAIN world, document_start, injected before the content script (manifest
-// order), so it runs before any script of the page. It wraps WebSocket so that the
-// WebClient's own socket (`/ws/webclient`) hands copies of its binary frames to the
-// content script, and so that command frames can be put on it.
+// order), so it runs before any script of the page. In a WebClient page it
+// - copies the binary frames of the WebClient's own socket (`/ws/webclient`) and the
+//   session words it sends (`START`, `NOT AUTH`, `STOP`) to the content script;
+// - copies the answers to the WebClient's own requests (POSTs to /MyPhone/MPWebService.asmx:
+//   the answer to RequestMyInfo is the operator's whole state), and, while a diagnostics
+//   recording runs, the requests themselves;
+// - makes the requests the core asks for exactly as the WebClient makes them: a POST to
+//   that path on the page's origin, with the WebClient's headers and its session key, which
+//   it reads from the socket's URL and which never leaves this closure (not to the content
+//   script, not in any message);
+// - opens the WebClient's own dialer with a number and, once the dialer shows exactly that
+//   number, confirms it with Enter.
+// It never writes on the WebClient's socket: the WebClient never does (spec/3cx-webclient.md).
 //
 // The channel: the content script dispatches, synchronously and still before any page
 // script exists, an event carrying one end of a MessageChannel. The hook takes the first
@@ -10,26 +20,57 @@
 (() => {
   'use strict';
   const NativeWebSocket = window.WebSocket;
-  if (typeof NativeWebSocket !== 'function') return;
+  const NativeXHR = window.XMLHttpRequest;
+  if (typeof NativeWebSocket !== 'function' || typeof NativeXHR !== 'function') return;
   const R = Reflect;
   const apply = R.apply;
   const getter = (/** @type {object} */ proto, /** @type {string} */ name) =>
     /** @type {() => any} */ (/** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(proto, name)).get);
   const addListener = EventTarget.prototype.addEventListener;
+  const dispatch = EventTarget.prototype.dispatchEvent;
   const stopImmediate = Event.prototype.stopImmediatePropagation;
   const eventPorts = getter(MessageEvent.prototype, 'ports');
   const eventData = getter(MessageEvent.prototype, 'data');
   const portPost = MessagePort.prototype.postMessage;
   const portStart = MessagePort.prototype.start;
-  const wsSend = NativeWebSocket.prototype.send;
   const wsState = getter(NativeWebSocket.prototype, 'readyState');
+  const xhrOpen = NativeXHR.prototype.open;
+  const xhrSend = NativeXHR.prototype.send;
+  const xhrStatus = getter(NativeXHR.prototype, 'status');
+  const xhrResponse = getter(NativeXHR.prototype, 'response');
   const bufSlice = ArrayBuffer.prototype.slice;
   const bufLength = getter(ArrayBuffer.prototype, 'byteLength');
+  const isView = ArrayBuffer.isView;
+  const viewBuffer = getter(Object.getPrototypeOf(Uint8Array.prototype), 'buffer');
+  const viewOffset = getter(Object.getPrototypeOf(Uint8Array.prototype), 'byteOffset');
+  const viewLength = getter(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength');
+  const dataViewBuffer = getter(DataView.prototype, 'buffer');
+  const dataViewOffset = getter(DataView.prototype, 'byteOffset');
+  const dataViewLength = getter(DataView.prototype, 'byteLength');
+  const nativeFetch = window.fetch;
+  const responseBuffer = Response.prototype.arrayBuffer;
+  const responseStatus = getter(Response.prototype, 'status');
+  const NativeURL = URL;
+  const urlParams = getter(URL.prototype, 'searchParams');
+  const urlPath = getter(URL.prototype, 'pathname');
+  const urlOrigin = getter(URL.prototype, 'origin');
+  const paramsGet = URLSearchParams.prototype.get;
+  const querySelectorAll = Document.prototype.querySelectorAll;
+  const activeElement = getter(Document.prototype, 'activeElement');
+  const inputValue = getter(HTMLInputElement.prototype, 'value');
+  const NativeKeyboardEvent = KeyboardEvent;
+  const encode = encodeURIComponent;
   const isArrayBuffer = (/** @type {unknown} */ v) => v instanceof ArrayBuffer;
+  const isDataView = (/** @type {unknown} */ v) => v instanceof DataView;
+  const isInput = (/** @type {unknown} */ v) => v instanceof HTMLInputElement;
   const now = Date.now;
   const setTimer = window.setTimeout.bind(window);
-  const makeUrl = (/** @type {unknown} */ u) => new URL(String(u), location.href);
+  const pageOrigin = location.origin;
+  const makeUrl = (/** @type {unknown} */ u) => new NativeURL(String(u), location.href);
   const OPEN = NativeWebSocket.OPEN;
+  /** Where the WebClient POSTs its requests, and the headers it sends (its module 30871). */
+  const REQUEST_PATH = '/MyPhone/MPWebService.asmx';
+  const OCTETS = 'application/octet-stream';
   // Before the core's verdict the hook holds a WebClient socket's first frames (the
   // PBX's initial state), bounded; sites without such a socket never buffer anything.
   const EARLY_MAX = 512;
@@ -42,38 +83,54 @@
   // Until the core says (activate): the core's own limit (bridge::MAX_FRAME_BYTES), so that
   // what is held before its verdict is bounded in size too, not only in count.
   let maxFrameBytes = 1 << 20;
+  /** Until when a diagnostics recording wants the WebClient's own requests (ms, 0: not). */
+  let recordUntil = 0;
   /** @type {Array<[HookToContent, Transferable[]]>} */
   const early = [];
   let earlyBytes = 0;
   /** What did not fit: told after the held ones, so the core sees the gap (and says so). */
   let earlyLost = 0;
-  /** @type {Array<{id: number, ws: WebSocket}>} */
+  /** The WebClient's sockets, with the session key each was opened with.
+   * @type {Array<{id: number, ws: WebSocket, key: string}>} */
   const sockets = [];
   let nextSocketId = 1;
+  /** XHRs of the WebClient that POST to its request path. @type {WeakSet<XMLHttpRequest>} */
+  const requests = new WeakSet();
 
-  /** @param {HookToContent} msg @param {Transferable[]} [transfer] @param {number} [bytes] a frame's size */
+  /** @param {HookToContent} msg @param {Transferable[]} [transfer] @param {number} [bytes] a message's size */
   function emit(msg, transfer = [], bytes = 0) {
     if (state === 'active' && port) apply(portPost, port, [msg, transfer]);
     else if (state === 'waiting' && early.length < EARLY_MAX && earlyBytes + bytes <= EARLY_BYTES_MAX) {
       early.push([msg, transfer]);
       earlyBytes += bytes;
-    } else if (state === 'waiting' && msg.kind !== 'tooLarge') earlyLost++; // the kinds the page numbers
+    } else if (state === 'waiting' && NUMBERED.includes(msg.kind)) earlyLost++;
   }
+  /** The kinds the content script numbers (a lost one is a gap the core must hear of). */
+  const NUMBERED = ['open', 'close', 'frame', 'session', 'exchange'];
 
   /** @param {unknown} url */
   function isWebClientUrl(url) {
     try {
-      return makeUrl(url).pathname.startsWith('/ws/webclient');
+      return apply(urlPath, makeUrl(url), []).startsWith('/ws/webclient');
     } catch (_) {
       return false;
     }
   }
 
-  /** @param {WebSocket} ws */
-  function track(ws) {
+  /** @param {unknown} url */
+  function sessionKeyOf(url) {
+    try {
+      return String(apply(paramsGet, apply(urlParams, makeUrl(url), []), ['sessionId']) || '');
+    } catch (_) {
+      return '';
+    }
+  }
+
+  /** @param {WebSocket} ws @param {string} key */
+  function track(ws, key) {
     if (state === 'down') return;
     const id = nextSocketId++;
-    sockets.push({ id, ws });
+    sockets.push({ id, ws, key });
     apply(addListener, ws, ['open', () => emit({ kind: 'open', socket: id })]);
     apply(addListener, ws, ['close', () => {
       const i = sockets.findIndex((s) => s.id === id);
@@ -83,6 +140,12 @@
     apply(addListener, ws, ['message', (/** @type {MessageEvent} */ ev) => {
       if (state === 'down') return;
       const data = apply(eventData, ev, []);
+      if (typeof data === 'string') {
+        // The server's words about the session; ADDP (keep-alive) says nothing new.
+        if (data === 'START') emit({ kind: 'session', socket: id, started: true });
+        else if (data === 'NOT AUTH' || data === 'STOP') emit({ kind: 'session', socket: id, started: false });
+        return;
+      }
       if (!isArrayBuffer(data)) return;
       const size = apply(bufLength, data, []);
       // Refused before it is copied: a huge frame costs nothing here.
@@ -96,35 +159,135 @@
   window.WebSocket = new Proxy(NativeWebSocket, {
     construct(target, args, newTarget) {
       const ws = R.construct(target, args, newTarget);
-      if (isWebClientUrl(args[0])) track(ws);
+      if (isWebClientUrl(args[0])) track(ws, sessionKeyOf(args[0]));
       return ws;
     },
   });
 
-  function liveSocket() {
-    for (let i = sockets.length - 1; i >= 0; i--) {
-      if (apply(wsState, sockets[i].ws, []) === OPEN) return sockets[i].ws;
+  /** A copy of a request body the WebClient sends (an ArrayBuffer or a view on one). @param {unknown} body */
+  function copyBody(body) {
+    if (isArrayBuffer(body)) return /** @type {ArrayBuffer} */ (apply(bufSlice, body, [0]));
+    if (isDataView(body)) {
+      const off = apply(dataViewOffset, body, []);
+      return /** @type {ArrayBuffer} */ (apply(bufSlice, apply(dataViewBuffer, body, []), [off, off + apply(dataViewLength, body, [])]));
+    }
+    if (isView(body)) {
+      const off = apply(viewOffset, body, []);
+      return /** @type {ArrayBuffer} */ (apply(bufSlice, apply(viewBuffer, body, []), [off, off + apply(viewLength, body, [])]));
     }
     return null;
   }
 
-  // The fallback dial method confirmed on real WebClients: a tel: link, then Enter in the
-  // dial dialog. `number` was validated by the core (digits, +, *, # only).
-  /** @param {string} number @param {number} delay */
-  function telDial(number, delay) {
-    const a = document.createElement('a');
-    a.href = 'tel:' + number;
-    a.style.display = 'none';
-    (document.body || document.documentElement).appendChild(a);
-    a.click();
-    a.remove();
-    setTimer(() => {
-      for (const target of [document.activeElement, document]) {
-        target?.dispatchEvent(new KeyboardEvent('keydown', {
-          key: 'Enter', code: 'Enter', keyCode: 13, which: 13, bubbles: true, cancelable: true,
-        }));
+  // The WebClient's own requests (Angular's HttpClient over XHR): their answers carry
+  // state, and a recording wants to see both. Proxies keep open and send looking native;
+  // on any other path or site they only pass the call on.
+  NativeXHR.prototype.open = new Proxy(xhrOpen, {
+    apply(target, self, args) {
+      if (state !== 'down') {
+        try {
+          const u = makeUrl(args[1]);
+          const ours = String(args[0]).toUpperCase() === 'POST' && apply(urlOrigin, u, []) === pageOrigin &&
+            apply(urlPath, u, []) === REQUEST_PATH;
+          if (ours) requests.add(self);
+          else requests.delete(self);
+        } catch (_) { /* not a URL: not ours */ }
       }
-    }, delay);
+      return apply(target, self, args);
+    },
+  });
+  NativeXHR.prototype.send = new Proxy(xhrSend, {
+    apply(target, self, args) {
+      if (state !== 'down' && requests.has(self)) {
+        const copied = recordUntil > now() ? copyBody(args[0]) : null;
+        apply(addListener, self, ['loadend', () => {
+          if (state === 'down') return;
+          const status = apply(xhrStatus, self, []);
+          /** @type {unknown} */
+          let answer = null;
+          try { answer = apply(xhrResponse, self, []); } catch (_) { /* not readable: no body */ }
+          const size = isArrayBuffer(answer) ? apply(bufLength, answer, []) : 0;
+          if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: 0, size });
+          const copy = size ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
+          /** @type {Transferable[]} */
+          const transfer = copied ? [copy, copied] : [copy];
+          emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
+        }]);
+      }
+      return apply(target, self, args);
+    },
+  });
+
+  /** The session key of the newest open WebClient socket. */
+  function sessionKey() {
+    for (let i = sockets.length - 1; i >= 0; i--) {
+      if (apply(wsState, sockets[i].ws, []) === OPEN && sockets[i].key) return sockets[i].key;
+    }
+    return '';
+  }
+
+  /** POSTs one GenericMessage as the WebClient does and reports the answer.
+   * @param {number} id @param {Uint8Array} body */
+  async function request(id, body) {
+    const key = sessionKey();
+    if (!key) return emit({ kind: 'answered', id, status: 0, body: null, why: 'no open WebClient session in this tab' });
+    try {
+      const res = await apply(nativeFetch, window, [REQUEST_PATH, {
+        method: 'POST',
+        headers: { Accept: OCTETS, 'Content-Type': OCTETS, MyPhoneSession: key, 'ngsw-bypass': 'bypass' },
+        body,
+        credentials: 'same-origin',
+        cache: 'no-store',
+      }]);
+      const status = apply(responseStatus, res, []);
+      const answer = /** @type {ArrayBuffer} */ (await apply(responseBuffer, res, []));
+      if (apply(bufLength, answer, []) > maxFrameBytes) return emit({ kind: 'answered', id, status: 0, body: null, why: 'the answer is too large' });
+      emit({ kind: 'answered', id, status, body: answer, why: '' }, [answer]);
+    } catch (_) {
+      emit({ kind: 'answered', id, status: 0, body: null, why: 'the request did not reach the PBX' });
+    }
+  }
+
+  /** Digits and a leading +, as a dialer shows a number. @param {string} s */
+  const digitsOf = (s) => s.replace(/[^0-9*#+]/g, '');
+
+  /**
+   * Opens the WebClient's dialer with `number` (its route `#/call?phone=`) and waits until
+   * an input of the page shows exactly that number; then presses Enter in it when
+   * `confirm`. A dialer that shows another number (the WebClient once redialled the last
+   * one) is never confirmed. `number` was validated by the core (digits, +, *, # only).
+   * @param {number} id @param {string} number @param {boolean} confirm @param {number} waitMs
+   */
+  function dialer(id, number, confirm, waitMs) {
+    if (!/^\+?[0-9*#]{1,32}$/.test(number)) return emit({ kind: 'dialed', id, ok: false, why: 'not a dial string' });
+    const want = digitsOf(number);
+    const until = now() + waitMs;
+    // `location` and its members are unforgeable: no page script can replace them.
+    location.hash = '#/call?phone=' + encode(number);
+    let other = false;
+    const look = () => {
+      const focused = apply(activeElement, document, []);
+      const inputs = [focused, ...apply(querySelectorAll, document, ['input'])].filter(isInput);
+      let found = null;
+      for (const el of inputs) {
+        const shown = digitsOf(String(apply(inputValue, el, [])));
+        if (shown === want) { found = el; break; }
+        if (shown && el === focused) other = true;
+      }
+      if (found) {
+        if (confirm) {
+          apply(dispatch, found, [new NativeKeyboardEvent('keydown', {
+            key: 'Enter', code: 'Enter', keyCode: 13, which: 13, bubbles: true, cancelable: true,
+          })]);
+        }
+        return emit({ kind: 'dialed', id, ok: true, why: '' });
+      }
+      if (now() >= until) {
+        const why = other ? 'the dialer showed another number' : 'the dialer did not show the number';
+        return emit({ kind: 'dialed', id, ok: false, why });
+      }
+      setTimer(look, 50);
+    };
+    setTimer(look, 0);
   }
 
   /** @param {MessageEvent} ev */
@@ -134,6 +297,7 @@
     if (msg.kind === 'activate' && state === 'waiting') {
       state = 'active';
       maxFrameBytes = msg.maxFrameBytes;
+      recordUntil = msg.recordUntil;
       for (const [m, tr] of early.splice(0)) apply(portPost, port, [m, tr]);
       if (earlyLost) apply(portPost, port, [{ kind: 'lost', count: earlyLost }, []]);
       earlyBytes = 0;
@@ -143,15 +307,12 @@
       early.length = 0;
       earlyBytes = 0;
       sockets.length = 0;
-    } else if (msg.kind === 'send' && state === 'active' && msg.frame instanceof Uint8Array) {
-      const ws = liveSocket();
-      if (!ws) return emit({ kind: 'sent', id: msg.id, ok: false, why: 'no open WebClient socket' });
-      apply(wsSend, ws, [msg.frame]);
-      emit({ kind: 'sent', id: msg.id, ok: true, why: '' });
-    } else if (msg.kind === 'tel' && state === 'active') {
-      if (!/^\+?[0-9*#]{1,32}$/.test(msg.number)) return emit({ kind: 'sent', id: msg.id, ok: false, why: 'not a dial string' });
-      telDial(msg.number, msg.delayMs);
-      emit({ kind: 'sent', id: msg.id, ok: true, why: '' });
+    } else if (msg.kind === 'recording' && state === 'active') {
+      recordUntil = msg.until;
+    } else if (msg.kind === 'request' && state === 'active' && msg.body instanceof Uint8Array) {
+      request(msg.id, msg.body);
+    } else if (msg.kind === 'dialer' && state === 'active') {
+      dialer(msg.id, msg.number, msg.confirm, msg.waitMs);
     }
   }
 

@@ -9,17 +9,26 @@
 /** @typedef {{extension: string, domain: string, webclientVersion: string, userName: string}} Identity */
 
 // ---- page hook (MAIN world) <-> content script, on a private MessageChannel ---------------
+// The WebClient's session key never crosses this channel: the hook keeps it.
 /**
  * @typedef {{kind: 'open', socket: number}
  *   | {kind: 'close', socket: number}
  *   | {kind: 'frame', socket: number, ts: number, buf: ArrayBuffer}
+ *   | {kind: 'session', socket: number, started: boolean}
+ *   | {kind: 'exchange', ts: number, request: ArrayBuffer | null, status: number, answer: ArrayBuffer}
  *   | {kind: 'tooLarge', socket: number, size: number}
- *   | {kind: 'sent', id: number, ok: boolean, why: string}
- *   | {kind: 'lost', count: number}} HookToContent  (lost: what the hook could not hold before the verdict)
- * @typedef {{kind: 'activate', maxFrameBytes: number}
+ *   | {kind: 'answered', id: number, status: number, body: ArrayBuffer | null, why: string}
+ *   | {kind: 'dialed', id: number, ok: boolean, why: string}
+ *   | {kind: 'lost', count: number}} HookToContent
+ *   (session: the socket said START, or NOT AUTH / STOP; exchange: one of the WebClient's own
+ *   requests (only while recording) and its answer; answered: the answer to a request the
+ *   core asked for (status 0: not sent, `why` says why); dialed: whether the dialer showed
+ *   the number; lost: what the hook could not hold before the verdict)
+ * @typedef {{kind: 'activate', maxFrameBytes: number, recordUntil: number}
  *   | {kind: 'standDown'}
- *   | {kind: 'send', id: number, frame: Uint8Array}
- *   | {kind: 'tel', id: number, number: string, delayMs: number}} ContentToHook
+ *   | {kind: 'recording', until: number}
+ *   | {kind: 'request', id: number, body: Uint8Array}
+ *   | {kind: 'dialer', id: number, number: string, confirm: boolean, waitMs: number}} ContentToHook
  */
 
 // ---- content script <-> the core (offscreen document), on a runtime port named PORT_WEBCLIENT
@@ -27,16 +36,25 @@
 // alone, and a stopped service worker neither touches it nor is woken by it.
 /**
  * @typedef {{seq: number, ts: number, bytes: Uint8Array}} FrameItem
- * @typedef {{kind: 'login', pageId: string, seq: number, identity: Identity}
+ * @typedef {{kind: 'login', pageId: string, seq: number, identity: Identity, choice: string}
  *   | {kind: 'frames', pageId: string, frames: FrameItem[]}
  *   | {kind: 'closed', pageId: string, seq: number}
  *   | {kind: 'lost', pageId: string, seq: number}
+ *   | {kind: 'session', pageId: string, seq: number, started: boolean}
+ *   | {kind: 'exchange', pageId: string, seq: number, ts: number, request: Uint8Array | null, status: number, answer: Uint8Array}
+ *   | {kind: 'device', pageId: string, seq: number, choice: string}
  *   | {kind: 'oversized', size: number}
- *   | {kind: 'sent', token: number, ok: boolean, why: string}} PageToCore
- * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number, inFlight: number, batchMax: number}
+ *   | {kind: 'answer', token: number, status: number, body: Uint8Array | null, why: string}
+ *   | {kind: 'stale', token: number, choice: string}
+ *   | {kind: 'dialed', token: number, ok: boolean, why: string}} PageToCore
+ *   (choice: the device chosen in the WebClient, as its localStorage holds it (JSON text);
+ *   device: that choice changed; stale: a request not sent because the choice changed)
+ * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number, inFlight: number, batchMax: number, recordUntil: number}
  *   | {kind: 'ack', seq: number}
- *   | {kind: 'send', token: number, frame: Uint8Array}
- *   | {kind: 'tel', token: number, number: string, delayMs: number}} CoreToPage
+ *   | {kind: 'request', token: number, body: Uint8Array, choice: string | null}
+ *   | {kind: 'dialer', token: number, number: string, confirm: boolean, waitMs: number}
+ *   | {kind: 'recording', until: number}} CoreToPage
+ *   (request: POST this from the page unless the stored choice is no longer `choice`)
  * @typedef {{kind: 'reconnect'}} WorkerNudge  (tabs.sendMessage from the worker to the tab: connect again)
  */
 
@@ -104,6 +122,8 @@ var CtiMessages = (() => {
   const IDENTITY_FIELD_MAX = 256;
   /** More open tabs than any browser holds: a list longer than this is not the worker's. */
   const TABS_MAX = 100000;
+  /** The longest device choice a page may send (the core keeps less). */
+  const CHOICE_MAX = 1024;
 
   /** @param {unknown} v @returns {v is Record<string, unknown>} */
   const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -111,17 +131,26 @@ var CtiMessages = (() => {
   const isStr = (v, max = 4096) => typeof v === 'string' && v.length <= max;
   /** @param {unknown} v */
   const isNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  /** An HTTP status, or 0 for none. @param {unknown} v */
+  const isStatus = (v) => Number.isInteger(v) && isNum(v) && Number(v) <= 999;
 
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const PAGE = {
-    login: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isObj(m.identity) &&
+    login: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isObj(m.identity) && isStr(m.choice, CHOICE_MAX) &&
       ['extension', 'domain', 'webclientVersion', 'userName'].every((k) => isStr(/** @type {any} */ (m.identity)[k], IDENTITY_FIELD_MAX)),
     frames: (m) => isStr(m.pageId, 64) && Array.isArray(m.frames) &&
       m.frames.every((f) => isObj(f) && isNum(f.seq) && isNum(f.ts) && f.bytes instanceof Uint8Array),
     closed: (m) => isStr(m.pageId, 64) && isNum(m.seq),
     lost: (m) => isStr(m.pageId, 64) && isNum(m.seq),
+    session: (m) => isStr(m.pageId, 64) && isNum(m.seq) && typeof m.started === 'boolean',
+    exchange: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isNum(m.ts) && isStatus(m.status) &&
+      (m.request === null || m.request instanceof Uint8Array) && m.answer instanceof Uint8Array,
+    device: (m) => isStr(m.pageId, 64) && isNum(m.seq) && isStr(m.choice, CHOICE_MAX),
     oversized: (m) => isNum(m.size),
-    sent: (m) => isNum(m.token) && typeof m.ok === 'boolean' && isStr(m.why, 200),
+    answer: (m) => isNum(m.token) && isStatus(m.status) && (m.body === null || m.body instanceof Uint8Array) &&
+      isStr(m.why, 200),
+    stale: (m) => isNum(m.token) && isStr(m.choice, CHOICE_MAX),
+    dialed: (m) => isNum(m.token) && typeof m.ok === 'boolean' && isStr(m.why, 200),
   };
   /** @type {Record<string, (m: Record<string, unknown>) => boolean>} */
   const FROM_DOC = {
@@ -166,8 +195,13 @@ var CtiMessages = (() => {
     open: (m) => isNum(m.socket),
     close: (m) => isNum(m.socket),
     frame: (m) => isNum(m.socket) && isNum(m.ts) && m.buf instanceof ArrayBuffer,
+    session: (m) => isNum(m.socket) && typeof m.started === 'boolean',
+    exchange: (m) => isNum(m.ts) && isStatus(m.status) && (m.request === null || m.request instanceof ArrayBuffer) &&
+      m.answer instanceof ArrayBuffer,
     tooLarge: (m) => isNum(m.socket) && isNum(m.size),
-    sent: (m) => isNum(m.id) && typeof m.ok === 'boolean' && isStr(m.why, 200),
+    answered: (m) => isNum(m.id) && isStatus(m.status) && (m.body === null || m.body instanceof ArrayBuffer) &&
+      isStr(m.why, 200),
+    dialed: (m) => isNum(m.id) && typeof m.ok === 'boolean' && isStr(m.why, 200),
     lost: (m) => Number.isInteger(m.count) && isNum(m.count) && Number(m.count) <= 1e6,
   };
 
@@ -233,6 +267,7 @@ var CtiMessages = (() => {
     PORT_WEBCLIENT,
     PORT_LINK,
     IDENTITY_FIELD_MAX,
+    CHOICE_MAX,
     /** @param {unknown} m */
     parsePage: (m) => /** @type {PageToCore | null} */ (check(PAGE, 'a WebClient page', m)),
     /** @param {unknown} m */

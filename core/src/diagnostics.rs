@@ -1,14 +1,25 @@
-//! Diagnostics an operator can send: the WebClient frames of a chosen time, recorded in the
-//! `replay` input format (`TS_MS BASE64` per line, `#` lines are comments), with personal
-//! data masked inside the frames, so the file is safe to email and `replay` on it gives
-//! the CALL_EVENTs that were sent, with masked numbers and names.
+//! Diagnostics an operator can send: the WebClient's messages of a chosen time (what its
+//! socket pushed, and the requests the WebClient itself POSTed with their answers),
+//! recorded in the `replay` input format with personal data masked inside the messages,
+//! so the file is safe to email, `replay` on it gives the CALL_EVENTs that were sent (with
+//! masked numbers and names), and one file from a real office shows what its PBX version
+//! really sends and answers.
+//!
+//! Lines: `TS BASE64` a pushed frame; `TS POST BASE64` a request (the WebClient's own, or
+//! one of ours); `TS ANSWER STATUS BASE64` the answer to it, HTTP status first. `#` lines
+//! are comments.
 
 use base64::Engine;
+use prost::encoding::{decode_key, decode_varint, WireType};
 use prost::Message;
 
-use crate::frame::{self, Frame};
+use crate::frame::{self, field_bytes, leading_message_id, Frame};
 use crate::privacy::{mask_name, mask_number, mask_text};
-use crate::schema::{GenericMessage, LocalConnections, MSG_MY_EXTENSION_INFO};
+use crate::schema::{
+    GenericMessage, LocalConnections, MyWebRtcEndpoint, RequestDropCall, RequestMakeCall, ResponseAcknowledge,
+    ResponseCallControl, MSG_MY_EXTENSION_INFO, MSG_MY_WEBRTC_ENDPOINT, MSG_REQUEST_DROP_CALL, MSG_REQUEST_MAKE_CALL,
+    MSG_RESPONSE_ACKNOWLEDGE, MSG_RESPONSE_CALL_CONTROL,
+};
 
 /// Longest recording an operator can ask for.
 pub const MAX_RECORD_MS: u64 = 60 * 60 * 1000;
@@ -17,29 +28,38 @@ pub const MAX_RECORD_BYTES: usize = 8 << 20;
 /// Log lines kept for the report, and the longest line kept.
 pub const LOG_LINES_KEPT: usize = 200;
 pub const MAX_LOG_LINE: usize = 1_000;
+/// The base64 of the recording's lines (and of `replay`'s input).
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// How deep an unknown message is walked for its masking.
+const MAX_DEPTH: u32 = 8;
 
-/// The frame with every number and name masked (MyExtensionInfo), or with its payload
-/// left out (every other message: nothing the tracker reads, and it may carry anything).
-/// Fields the schema does not know are dropped by the re-encoding. `None`: not a frame.
+/// A frame with every number and name masked (MyExtensionInfo), the softphone's own two
+/// fields (MyWebRTCEndpoint), or with its payload left out (every other pushed message:
+/// nothing the tracker reads, and it may carry anything). Fields the schema does not know
+/// are dropped by the re-encoding. `None`: not a frame.
 pub fn mask_frame(bytes: &[u8]) -> Option<Vec<u8>> {
-    match frame::decode(bytes).ok()? {
-        Frame::Other { message_id } => {
-            Some(GenericMessage { message_id: Some(message_id), ..Default::default() }.encode_to_vec())
-        }
+    let msg = match frame::decode(bytes).ok()? {
+        Frame::Other { message_id } => GenericMessage { message_id: Some(message_id), ..Default::default() },
+        Frame::Endpoint(ep) => GenericMessage {
+            message_id: Some(MSG_MY_WEBRTC_ENDPOINT),
+            my_webrtc_endpoint: Some(MyWebRtcEndpoint { action: ep.action, ..ep }),
+            ..Default::default()
+        },
         Frame::ExtensionInfo(mut info) => {
-            for list in [&mut info.connections_18, &mut info.connections_20].into_iter().flatten() {
+            if let Some(list) = &mut info.connections {
                 mask_list(list);
             }
-            Some(
-                GenericMessage {
-                    message_id: Some(MSG_MY_EXTENSION_INFO),
-                    my_extension_info: Some(info),
-                    ..Default::default()
-                }
-                .encode_to_vec(),
-            )
+            for name in [&mut info.first_name, &mut info.last_name].into_iter().flatten() {
+                *name = mask_name(name);
+            }
+            GenericMessage {
+                message_id: Some(MSG_MY_EXTENSION_INFO),
+                my_extension_info: Some(info),
+                ..Default::default()
+            }
         }
-    }
+    };
+    Some(msg.encode_to_vec())
 }
 
 fn mask_list(list: &mut LocalConnections) {
@@ -50,6 +70,140 @@ fn mask_list(list: &mut LocalConnections) {
         if let Some(name) = &mut item.other_party_display_name {
             *name = mask_name(name);
         }
+    }
+}
+
+/// A request or an answer with its personal data masked and its shape kept: the messages
+/// the extension knows field by field (a dialled number masked, a device's Contact kept, a
+/// PBX's text masked), any other one walked field by field (numbers kept, nested messages
+/// walked, every text masked: its digits as in a log line, its words to their first
+/// letter), so the file shows which fields a PBX version really uses. `None`: not a
+/// GenericMessage.
+pub fn mask_message(bytes: &[u8]) -> Option<Vec<u8>> {
+    let id = leading_message_id(bytes)?;
+    if id == MSG_MY_EXTENSION_INFO || id == MSG_MY_WEBRTC_ENDPOINT {
+        return mask_frame(bytes);
+    }
+    let tag = u32::try_from(id).ok()?;
+    let payload = field_bytes(bytes, tag).ok()?.unwrap_or_default();
+    let masked = match id {
+        MSG_REQUEST_MAKE_CALL => {
+            let mut m = RequestMakeCall::decode(payload).ok()?;
+            m.destination = m.destination.map(|d| mask_number(&d));
+            m.encode_to_vec()
+        }
+        MSG_REQUEST_DROP_CALL => RequestDropCall::decode(payload).ok()?.encode_to_vec(),
+        MSG_RESPONSE_ACKNOWLEDGE => {
+            let mut m = ResponseAcknowledge::decode(payload).ok()?;
+            m.message = m.message.map(|t| mask_text(&t));
+            m.encode_to_vec()
+        }
+        MSG_RESPONSE_CALL_CONTROL => {
+            let mut m = ResponseCallControl::decode(payload).ok()?;
+            m.message = m.message.map(|t| mask_text(&t));
+            m.encode_to_vec()
+        }
+        _ => mask_unknown(payload, 0)?,
+    };
+    let mut out = Vec::with_capacity(masked.len() + 8);
+    prost::encoding::uint64::encode(1, &id, &mut out);
+    prost::encoding::bytes::encode(tag, &masked, &mut out);
+    Some(out)
+}
+
+/// Free text of an unknown field: digits masked as in a log line, each word to its first
+/// letter and stars.
+fn mask_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_word = false;
+    for c in mask_text(text).chars() {
+        if c.is_alphabetic() {
+            out.push(if in_word { '*' } else { c });
+            in_word = true;
+        } else {
+            out.push(c);
+            in_word = false;
+        }
+    }
+    out
+}
+
+/// The fields of a protobuf message of unknown layout, re-encoded with every text masked.
+fn mask_unknown(mut buf: &[u8], depth: u32) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(buf.len());
+    while !buf.is_empty() {
+        let (tag, wire) = decode_key(&mut buf).ok()?;
+        prost::encoding::encode_key(tag, wire, &mut out);
+        match wire {
+            WireType::Varint => prost::encoding::encode_varint(decode_varint(&mut buf).ok()?, &mut out),
+            WireType::SixtyFourBit | WireType::ThirtyTwoBit => {
+                let n = if wire == WireType::SixtyFourBit { 8 } else { 4 };
+                out.extend_from_slice(buf.get(..n)?);
+                buf = &buf[n..];
+            }
+            WireType::LengthDelimited => {
+                let len = usize::try_from(decode_varint(&mut buf).ok()?).ok().filter(|l| *l <= buf.len())?;
+                let (inner, rest) = buf.split_at(len);
+                buf = rest;
+                let nested = (depth < MAX_DEPTH && !inner.is_empty()).then(|| mask_unknown(inner, depth + 1)).flatten();
+                let body = match (nested, std::str::from_utf8(inner)) {
+                    // Text that happens to parse as a message is still text.
+                    (_, Ok(text)) if text.chars().all(|c| !c.is_control() || c == '\n') => {
+                        mask_words(text).into_bytes()
+                    }
+                    (Some(m), _) => m,
+                    // Bytes that are neither: their length is all that is kept.
+                    _ => vec![0; inner.len()],
+                };
+                prost::encoding::encode_varint(body.len() as u64, &mut out);
+                out.extend_from_slice(&body);
+            }
+            WireType::StartGroup | WireType::EndGroup => return None,
+        }
+    }
+    Some(out)
+}
+
+/// One line of text for a message of a recording: its MessageId and its fields, nested
+/// messages in braces, texts quoted (for `replay`, which prints what was POSTed and
+/// answered). Unknown bytes are shown by their length.
+pub fn describe(bytes: &[u8]) -> String {
+    fn walk(mut buf: &[u8], depth: u32, out: &mut String) -> Option<()> {
+        let mut first = true;
+        while !buf.is_empty() {
+            let (tag, wire) = decode_key(&mut buf).ok()?;
+            out.push_str(if first { "" } else { ", " });
+            first = false;
+            out.push_str(&format!("{tag}: "));
+            match wire {
+                WireType::Varint => out.push_str(&decode_varint(&mut buf).ok()?.to_string()),
+                WireType::SixtyFourBit | WireType::ThirtyTwoBit => {
+                    let n = if wire == WireType::SixtyFourBit { 8 } else { 4 };
+                    out.push_str(&format!("<{n} bytes>"));
+                    buf = buf.get(n..)?;
+                }
+                WireType::LengthDelimited => {
+                    let len = usize::try_from(decode_varint(&mut buf).ok()?).ok().filter(|l| *l <= buf.len())?;
+                    let (inner, rest) = buf.split_at(len);
+                    buf = rest;
+                    let mut nested = String::new();
+                    match std::str::from_utf8(inner) {
+                        Ok(t) if t.chars().all(|c| !c.is_control()) => out.push_str(&format!("{t:?}")),
+                        _ if depth < MAX_DEPTH && walk(inner, depth + 1, &mut nested).is_some() => {
+                            out.push_str(&format!("{{{nested}}}"));
+                        }
+                        _ => out.push_str(&format!("<{len} bytes>")),
+                    }
+                }
+                WireType::StartGroup | WireType::EndGroup => return None,
+            }
+        }
+        Some(())
+    }
+    let mut out = String::new();
+    match walk(bytes, 0, &mut out) {
+        Some(()) => format!("{{{out}}}"),
+        None => format!("<{} bytes, not a protobuf message>", bytes.len()),
     }
 }
 
@@ -104,15 +258,33 @@ impl Recorder {
         now < self.until && !self.full
     }
 
-    /// One frame from a trusted WebClient tab, received at `ts`.
-    pub fn record(&mut self, ts: u64, bytes: &[u8]) {
-        if !self.active(ts) {
-            return;
+    /// One frame from a trusted WebClient tab's socket, received at `ts`.
+    pub fn record_frame(&mut self, ts: u64, bytes: &[u8]) {
+        if self.active(ts) {
+            if let Some(masked) = mask_frame(bytes) {
+                self.push(format!("{ts} {}", B64.encode(masked)));
+            }
         }
-        let Some(masked) = mask_frame(bytes) else {
-            return;
-        };
-        let line = format!("{ts} {}", base64::engine::general_purpose::STANDARD.encode(masked));
+    }
+
+    /// A request POSTed from a WebClient tab at `ts` (the WebClient's own, or ours).
+    pub fn record_request(&mut self, ts: u64, bytes: &[u8]) {
+        if self.active(ts) {
+            let masked = mask_message(bytes).unwrap_or_default();
+            self.push(format!("{ts} POST {}", B64.encode(masked)));
+        }
+    }
+
+    /// The answer to a request, with its HTTP status.
+    pub fn record_answer(&mut self, ts: u64, status: u16, bytes: &[u8]) {
+        if self.active(ts) {
+            let masked = mask_message(bytes).unwrap_or_default();
+            let body = if masked.is_empty() { String::new() } else { format!(" {}", B64.encode(masked)) };
+            self.push(format!("{ts} ANSWER {status}{body}"));
+        }
+    }
+
+    fn push(&mut self, line: String) {
         if self.bytes + line.len() + 1 > MAX_RECORD_BYTES {
             self.full = true;
             return;
@@ -136,8 +308,8 @@ impl Recorder {
     /// masked), then the frames.
     pub fn text(&self, report: &str) -> String {
         let mut out = String::with_capacity(self.bytes + report.len() + 256);
-        out.push_str("# 3CX WebClient Bridge diagnostics: replay input (TS_MS BASE64), numbers and names masked\n");
-        out.push_str(&format!("# recorded from {} to {}, {} frames", self.started, self.until, self.frames));
+        out.push_str("# 3CX WebClient Bridge diagnostics: replay input (TS_MS BASE64 frames, TS_MS POST BASE64 requests, TS_MS ANSWER STATUS BASE64 answers), numbers and names masked\n");
+        out.push_str(&format!("# recorded from {} to {}, {} messages", self.started, self.until, self.frames));
         out.push_str(if self.full { " (stopped: size limit reached)\n" } else { "\n" });
         // Every line of the report and the log is a comment, also when one has line breaks
         // inside (a log line can quote what a peer sent).
@@ -181,20 +353,24 @@ mod tests {
 
     #[test]
     fn other_frames_keep_only_their_message_id_and_garbage_is_skipped() {
-        let masked = mask_frame(&other_frame(227, 500)).unwrap();
-        assert_eq!(frame::decode(&masked).unwrap(), Frame::Other { message_id: 227 });
+        let masked = mask_frame(&other_frame(122, 500)).unwrap();
+        assert_eq!(frame::decode(&masked).unwrap(), Frame::Other { message_id: 122 });
         assert!(masked.len() < 8);
         assert_eq!(mask_frame(&[0xff, 0xff]), None);
+        // The softphone's frame keeps its Contact and flag, not its SDP.
+        let ep = mask_frame(&crate::testkit::endpoint_frame(true, "sip:101@10.0.0.9", 3000)).unwrap();
+        assert!(ep.len() < 40, "{}", ep.len());
+        assert!(matches!(frame::decode(&ep).unwrap(), Frame::Endpoint(e) if e.registered == Some(true)));
     }
 
     #[test]
     fn a_recording_runs_for_its_time_and_is_bounded() {
         let mut r = Recorder::default();
-        r.record(1, &other_frame(227, 10));
+        r.record_frame(1, &other_frame(122, 10));
         assert_eq!(r.status(1).frames, 0, "nothing before start");
         r.start(1_000, 60_000);
-        r.record(1_001, &other_frame(227, 10));
-        r.record(61_000, &other_frame(227, 10));
+        r.record_frame(1_001, &other_frame(122, 10));
+        r.record_frame(61_000, &other_frame(122, 10));
         let st = r.status(2_000);
         assert!(st.active);
         assert_eq!(st.frames, 1);
@@ -211,13 +387,45 @@ mod tests {
         assert!(r.text("").contains("\n# DROP 7\n# 1001 AAAA\n"), "{}", r.text(""));
         r.start(0, u64::MAX);
         assert_eq!(r.status(0).until, MAX_RECORD_MS);
-        let big = other_frame(227, 10);
+        let big = other_frame(122, 10);
         for i in 0..MAX_RECORD_BYTES {
-            r.record(i as u64, &big);
+            r.record_frame(i as u64, &big);
             if r.status(0).full {
                 break;
             }
         }
         assert!(r.status(0).full && !r.status(0).active && r.status(0).bytes <= MAX_RECORD_BYTES);
+    }
+
+    #[test]
+    fn requests_and_answers_keep_their_shape_and_lose_their_personal_data() {
+        use crate::command::{make_call_request, DialString};
+        use crate::testkit::ack_answer;
+        let n = DialString::parse("+49891234567").unwrap();
+        let req = mask_message(&make_call_request(&n, "sip:101@192.168.1.50:5060")).unwrap();
+        let shown = describe(&req);
+        assert_eq!(shown, r#"{1: 119, 119: {1: "+49*******67", 3: "sip:101@192.168.1.50:5060", 4: 1}}"#);
+        let refusal = mask_message(&ack_answer(false, Some(9), "No permission to call 0891234567")).unwrap();
+        assert_eq!(describe(&refusal), r#"{1: 207, 207: {1: 0, 2: 9, 3: "No permission to call 08******67"}}"#);
+        // A request the extension does not know: its fields stay, its texts are masked.
+        let mut inner = Vec::new();
+        prost::encoding::string::encode(1, &"Max Mustermann".to_owned(), &mut inner);
+        prost::encoding::int32::encode(2, &7, &mut inner);
+        prost::encoding::string::encode(3, &"0891234567".to_owned(), &mut inner);
+        let mut unknown = Vec::new();
+        prost::encoding::uint64::encode(1, &118, &mut unknown);
+        prost::encoding::bytes::encode(118, &inner, &mut unknown);
+        let masked = describe(&mask_message(&unknown).unwrap());
+        assert_eq!(masked, r#"{1: 118, 118: {1: "M** M*********", 2: 7, 3: "08******67"}}"#);
+        assert_eq!(mask_message(b"\xff\xff"), None);
+        // In the file: a POST line and an ANSWER line with the HTTP status.
+        let mut r = Recorder::default();
+        r.start(0, 60_000);
+        r.record_request(5, &make_call_request(&n, "sip:x"));
+        r.record_answer(6, 200, &ack_answer(true, None, ""));
+        let text = r.text("");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(lines[0].starts_with("5 POST ") && lines[1].starts_with("6 ANSWER 200 "), "{text}");
+        assert!(!text.contains("1234567"), "{text}");
     }
 }

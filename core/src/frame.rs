@@ -1,27 +1,28 @@
-//! Decoding incoming WebClient frames and encoding command frames.
+//! Decoding the WebClient's messages: what its socket pushes, and what the PBX answers to
+//! the WebClient's own requests (the answer to RequestMyInfo carries the operator's whole
+//! state, `spec/3cx-webclient.md`, Transport), both one `GenericMessage`.
 //!
-//! Most frames on the WebClient socket are not call state (MessageId 227, SDP and media,
-//! is the most frequent), so the common case is decided from the first key and one
-//! varint, before prost sees the frame.
+//! Most messages are not call state (MessageId 227, SDP and media, is the most frequent),
+//! so the common case is decided from the first key and one varint, before prost sees the
+//! message; of a 227 only its own two small fields are read.
 
-use prost::encoding::{decode_key, decode_varint, WireType};
+use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
 use prost::Message;
 
-use crate::schema::{
-    GenericMessage, MyExtensionInfo, RequestDropCall, RequestMakeCall, MSG_MY_EXTENSION_INFO, MSG_REQUEST_DROP_CALL,
-    MSG_REQUEST_MAKE_CALL,
-};
+use crate::schema::{GenericMessage, MyExtensionInfo, MyWebRtcEndpoint, MSG_MY_EXTENSION_INFO, MSG_MY_WEBRTC_ENDPOINT};
 
-/// What a binary frame turned out to be.
+/// What a binary message turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
-    /// Any MessageId but 201: nothing for call tracking.
+    /// Any other MessageId: nothing for call tracking.
     Other { message_id: u64 },
-    /// MessageId 201.
+    /// MessageId 201: the operator's calls and devices.
     ExtensionInfo(MyExtensionInfo),
+    /// MessageId 227: the WebClient's own softphone.
+    Endpoint(MyWebRtcEndpoint),
 }
 
-/// Why a frame was rejected. A rejected frame changes nothing.
+/// Why a message was rejected. A rejected message changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
     Empty,
@@ -45,55 +46,53 @@ impl std::error::Error for FrameError {}
 
 /// Reads the MessageId when it is the first field, as every encoder writes it.
 /// `None` means "not on the fast path": let the full decoder decide.
-fn leading_message_id(mut buf: &[u8]) -> Option<u64> {
+pub fn leading_message_id(mut buf: &[u8]) -> Option<u64> {
     match decode_key(&mut buf) {
         Ok((1, WireType::Varint)) => decode_varint(&mut buf).ok(),
         _ => None,
     }
 }
 
-/// Decodes one binary WebClient frame.
+/// The bytes of top-level field `tag` (length-delimited) of a message, the last one when
+/// it repeats (as protobuf merges them), without decoding anything else.
+pub fn field_bytes(mut buf: &[u8], tag: u32) -> Result<Option<&[u8]>, FrameError> {
+    let bad = |e: prost::DecodeError| FrameError::Malformed(e.to_string());
+    let mut found = None;
+    while !buf.is_empty() {
+        let (t, wire) = decode_key(&mut buf).map_err(bad)?;
+        if t == tag && wire == WireType::LengthDelimited {
+            let len = decode_varint(&mut buf).map_err(bad)?;
+            let len = usize::try_from(len).ok().filter(|l| *l <= buf.len());
+            let len = len.ok_or_else(|| FrameError::Malformed("field longer than the message".into()))?;
+            found = Some(&buf[..len]);
+            buf = &buf[len..];
+        } else {
+            skip_field(wire, t, &mut buf, DecodeContext::default()).map_err(bad)?;
+        }
+    }
+    Ok(found)
+}
+
+/// Decodes one binary WebClient message.
 pub fn decode(bytes: &[u8]) -> Result<Frame, FrameError> {
     if bytes.is_empty() {
         return Err(FrameError::Empty);
     }
-    if let Some(id) = leading_message_id(bytes) {
-        if id != MSG_MY_EXTENSION_INFO {
-            return Ok(Frame::Other { message_id: id });
+    match leading_message_id(bytes) {
+        Some(MSG_MY_WEBRTC_ENDPOINT) => {
+            let payload = field_bytes(bytes, MSG_MY_WEBRTC_ENDPOINT as u32)?.unwrap_or_default();
+            return MyWebRtcEndpoint::decode(payload)
+                .map(Frame::Endpoint)
+                .map_err(|e| FrameError::Malformed(e.to_string()));
         }
+        Some(id) if id != MSG_MY_EXTENSION_INFO => return Ok(Frame::Other { message_id: id }),
+        _ => {}
     }
     let msg = GenericMessage::decode(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
     match msg.message_id {
         None => Err(FrameError::NoMessageId),
         Some(MSG_MY_EXTENSION_INFO) => Ok(Frame::ExtensionInfo(msg.my_extension_info.unwrap_or_default())),
+        Some(MSG_MY_WEBRTC_ENDPOINT) => Ok(Frame::Endpoint(msg.my_webrtc_endpoint.unwrap_or_default())),
         Some(id) => Ok(Frame::Other { message_id: id }),
     }
-}
-
-/// `RequestMakeCall` for an already validated dial string.
-pub fn encode_make_call(destination: &str) -> Vec<u8> {
-    GenericMessage {
-        message_id: Some(MSG_REQUEST_MAKE_CALL),
-        request_make_call: Some(RequestMakeCall {
-            destination: Some(destination.to_owned()),
-            device_id: None,
-            enable_call_control: Some(true),
-        }),
-        ..Default::default()
-    }
-    .encode_to_vec()
-}
-
-/// `RequestDropCall` for one leg; a ringing leg is rejected as a normal hangup.
-pub fn encode_drop_call(local_connection_id: i32) -> Vec<u8> {
-    GenericMessage {
-        message_id: Some(MSG_REQUEST_DROP_CALL),
-        request_drop_call: Some(RequestDropCall {
-            local_connection_id: Some(local_connection_id),
-            is_local: Some(true),
-            action_if_ringing: Some(crate::schema::RejectAction::Terminate as i32),
-        }),
-        ..Default::default()
-    }
-    .encode_to_vec()
 }

@@ -22,6 +22,7 @@
 pub mod bridge;
 pub mod command;
 pub mod connector;
+pub mod device;
 pub mod diagnostics;
 pub mod frame;
 pub mod link;

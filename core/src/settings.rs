@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::bridge::pace::{DEFAULT_BLOCKED_PREFIXES, MAX_PREFIXES, MAX_PREFIX_LEN};
 use crate::bridge::trust::{is_candidate, MAX_ORIGIN_LEN};
-use crate::bridge::{web_origin, DIAL_DELAY_DEFAULT_MS, DIAL_DELAY_MAX_MS};
+use crate::bridge::web_origin;
 
 /// Free-text settings (middleware address, secret, PestRoutes address) longer than this
 /// are refused: no real address or secret is, and storage must stay small.
@@ -25,8 +25,8 @@ pub const KEYS: [&str; 11] = [
     "webclientOrigins",
     "extensionNumber",
     "dialMethod",
-    "dialDelay",
     "bridgePort",
+    "connectorExtension",
     "dialBlockedPrefixes",
     "serverAddress",
     "sharedSecret",
@@ -38,9 +38,10 @@ pub const KEYS: [&str; 11] = [
 /// The value a setting has when neither the operator nor the administrator set it.
 pub fn default_value(key: &str) -> Option<Value> {
     Some(match key {
-        "extensionNumber" | "serverAddress" | "sharedSecret" | "pestroutesUrl" => Value::from(""),
+        "extensionNumber" | "connectorExtension" | "serverAddress" | "sharedSecret" | "pestroutesUrl" => {
+            Value::from("")
+        }
         "bridgePort" => Value::from(0),
-        "dialDelay" => Value::from(DIAL_DELAY_DEFAULT_MS),
         "dialMethod" => Value::from("auto"),
         "debugLogging" => Value::from(false),
         "clickToDial" => Value::from(true),
@@ -136,7 +137,7 @@ pub fn clean(key: &str, v: &Value) -> Option<Value> {
 /// The checked value of one setting from `source`, or `None` when it is not acceptable.
 fn clean_from(key: &str, v: &Value, source: Source) -> Option<Value> {
     match key {
-        "extensionNumber" => {
+        "extensionNumber" | "connectorExtension" => {
             let s = match v {
                 Value::Null => String::new(),
                 Value::Number(n) => n.to_string(),
@@ -148,11 +149,13 @@ fn clean_from(key: &str, v: &Value, source: Source) -> Option<Value> {
             let n = number(v)?;
             (n.fract() == 0.0 && (0.0..=65535.0).contains(&n)).then(|| Value::from(n as u16))
         }
-        "dialDelay" => {
-            let n = number(v)?;
-            (0.0..=f64::from(DIAL_DELAY_MAX_MS)).contains(&n).then(|| Value::from(n.round() as u32))
-        }
-        "dialMethod" => matches!(v.as_str(), Some("auto" | "protobuf" | "tel")).then(|| v.clone()),
+        // "protobuf" and "tel" are the names of earlier versions (stored, or in a policy).
+        "dialMethod" => match v.as_str()? {
+            "auto" => Some(Value::from("auto")),
+            "request" | "protobuf" => Some(Value::from("request")),
+            "dialer" | "tel" => Some(Value::from("dialer")),
+            _ => None,
+        },
         "debugLogging" | "clickToDial" => v.is_boolean().then(|| v.clone()),
         "webclientOrigins" => {
             let (list, typed) = items(v)?;
@@ -266,17 +269,13 @@ mod tests {
         for (k, v) in &d {
             assert_eq!(clean(k, v).as_ref(), Some(v), "{k}");
         }
-        assert_eq!(d["dialDelay"], json!(750));
+        assert_eq!(d["dialMethod"], json!("auto"));
         assert_eq!(d["dialBlockedPrefixes"], json!(["0900", "+49900", "0049900", "0137", "+49137", "0049137"]));
     }
 
     #[test]
     fn numbers_are_bounded_and_accept_typed_text() {
-        assert_eq!(clean("dialDelay", &json!("1200")), Some(json!(1200)));
-        assert_eq!(clean("dialDelay", &json!(5000)), Some(json!(5000)));
-        assert_eq!(clean("dialDelay", &json!(5001)), None);
-        assert_eq!(clean("dialDelay", &json!(-1)), None);
-        assert_eq!(clean("dialDelay", &json!("soon")), None);
+        assert_eq!(clean("dialDelay", &json!(750)), None, "a setting of earlier versions, no longer read");
         assert_eq!(clean("bridgePort", &json!("")), Some(json!(0)));
         assert_eq!(clean("bridgePort", &json!(19901)), Some(json!(19901)));
         assert_eq!(clean("bridgePort", &json!(65536)), None);
@@ -285,11 +284,18 @@ mod tests {
         assert_eq!(clean("extensionNumber", &json!(101)), Some(json!("101")));
         assert_eq!(clean("extensionNumber", &json!("10a")), None);
         assert_eq!(clean("extensionNumber", &json!("12345678901")), None);
+        assert_eq!(clean("connectorExtension", &json!(" 102 ")), Some(json!("102")));
+        assert_eq!(clean("connectorExtension", &json!("")), Some(json!("")));
+        assert_eq!(clean("connectorExtension", &json!("1o2")), None);
     }
 
     #[test]
     fn choices_and_flags_take_only_their_values() {
-        assert_eq!(clean("dialMethod", &json!("tel")), Some(json!("tel")));
+        assert_eq!(clean("dialMethod", &json!("request")), Some(json!("request")));
+        assert_eq!(clean("dialMethod", &json!("dialer")), Some(json!("dialer")));
+        // The names of earlier versions, in a store or a policy, mean the same ways.
+        assert_eq!(clean("dialMethod", &json!("tel")), Some(json!("dialer")));
+        assert_eq!(clean("dialMethod", &json!("protobuf")), Some(json!("request")));
         assert_eq!(clean("dialMethod", &json!("fax")), None);
         assert_eq!(clean("debugLogging", &json!("true")), None);
         assert_eq!(clean("debugLogging", &json!(true)), Some(json!(true)));
@@ -375,14 +381,14 @@ mod tests {
     #[test]
     fn policy_wins_over_local_and_bad_values_fall_back() {
         let c = combine(
-            &map(json!({"dialDelay": 1000, "bridgePort": "x", "dialMethod": "tel"})),
+            &map(json!({"clickToDial": false, "bridgePort": "x", "dialMethod": "tel"})),
             &map(
                 json!({"dialMethod": "protobuf", "extensionNumber": "abc", "webclientOrigins": ["https://pbx.example"]}),
             ),
         );
-        assert_eq!(c.values["dialDelay"], json!(1000));
+        assert_eq!(c.values["clickToDial"], json!(false));
         assert_eq!(c.values["bridgePort"], json!(0));
-        assert_eq!(c.values["dialMethod"], json!("protobuf"));
+        assert_eq!(c.values["dialMethod"], json!("request"));
         assert_eq!(c.values["extensionNumber"], json!(""));
         assert_eq!(c.managed_keys, vec!["webclientOrigins", "dialMethod"]);
     }

@@ -9,16 +9,20 @@
 //! - a duplicated or replayed frame changes nothing;
 //! - item action 1 means the same whether it is read as FullUpdate or as Inserted (both
 //!   mean "this leg exists, with these fields");
-//! - the call ends when its last leg goes, whichever list and whichever way it went.
+//! - the call ends when its last leg goes, whichever way it went.
+//!
+//! Only MyExtensionInfo field 18 (Connections) is read: the WebClient shows the operator
+//! those calls and no others (field 20 can hold a colleague's calls).
 //!
 //! Time is always a parameter (`now_ms`), never read here, so replays are exact.
 
 use serde::{Deserialize, Serialize};
 
+use crate::command::same_number;
 use crate::connector::{CallEvent, CallInfo, CallState, Direction, EndReason, EventContext};
 use crate::frame::{self, Frame, FrameError};
 use crate::schema::{
-    ActionType, LegState, LocalConnection, LocalConnections, MyExtensionInfo, LIST_FIELD_18, LIST_FIELD_20,
+    ActionType, LegState, LocalConnection, LocalConnections, MyExtensionInfo, MyWebRtcEndpoint, Registrations,
 };
 
 /// Default age after which a call that never ended is dropped: 4 hours, like the
@@ -27,6 +31,8 @@ pub const DEFAULT_STALE_AFTER_MS: u64 = 4 * 60 * 60 * 1000;
 
 /// How many ended call ids are remembered to keep ids unique when the PBX reuses one.
 const ENDED_IDS_KEPT: usize = 256;
+/// Numbers DATEV asked to dial that wait for their call at once (commands are paced).
+const MAX_EXPECTED: usize = 8;
 
 /// Most legs one tab's tracker holds. An operator's own lists hold a handful (a queue call
 /// has three or four legs); a PBX or page announcing more is broken or hostile, and each
@@ -38,11 +44,9 @@ pub const MAX_LEGS: usize = 256;
 pub const MAX_NUMBER_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 256;
 
-/// One leg (a LocalConnection) as last known.
+/// One leg (a LocalConnection of MyExtensionInfo field 18) as last known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Leg {
-    /// Which LocalConnections list announced it (18 or 20); lists reconcile separately.
-    list: u32,
     id: i64,
     /// Our id of the logical call this leg belongs to.
     call: String,
@@ -80,6 +84,9 @@ struct Call {
     sent: Vec<CallState>,
     remote_number: String,
     remote_name: String,
+    /// The number as DATEV wrote it, when this call is DATEV's dial: its events carry it
+    /// (DATEV links its dial by the number of the call's first event).
+    dialled_as: Option<String>,
 }
 
 impl Call {
@@ -101,7 +108,7 @@ impl Call {
 enum CallKey {
     Pbx(i64),
     /// A leg that carried no call id is a call of its own.
-    Leg(u32, i64),
+    Leg(i64),
 }
 
 /// The state of a logical call taken from all its legs.
@@ -126,7 +133,7 @@ fn aggregate<'a>(legs: impl Iterator<Item = &'a Leg> + Clone) -> Aggregate {
 }
 
 /// Everything one frame produced.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrameOutcome {
     /// CALL_EVENTs to send, in order.
     pub events: Vec<CallEvent>,
@@ -136,6 +143,10 @@ pub struct FrameOutcome {
     /// Oddities inside an otherwise valid frame (item without id, unknown action), for
     /// the log. They never stop the rest of the frame.
     pub notes: Vec<String>,
+    /// The operator's devices (MyExtensionInfo field 9), when the frame carried them.
+    pub devices: Option<Registrations>,
+    /// The WebClient's own softphone (MyWebRTCEndpoint), when the frame was one.
+    pub endpoint: Option<MyWebRtcEndpoint>,
 }
 
 /// Why a DROP cannot be turned into a frame.
@@ -173,6 +184,9 @@ pub struct CallTracker {
     /// Ids of calls that ended (most recent last), so that a reused PBX call id becomes
     /// a new CALL_EVENT id instead of reviving an ended one.
     ended_ids: Vec<String>,
+    /// Numbers DATEV asked to dial, as it wrote them, waiting (until the time given) for
+    /// their outbound call to show up.
+    expected: Vec<(String, u64)>,
 }
 
 impl Default for CallTracker {
@@ -193,6 +207,7 @@ impl CallTracker {
             calls: Vec::new(),
             next_serial: 0,
             ended_ids: Vec::new(),
+            expected: Vec::new(),
         }
     }
 
@@ -251,15 +266,12 @@ impl CallTracker {
                 self.calls.iter().filter(|c| c.announced()).max_by_key(|c| c.serial).ok_or(DropError::NoActiveCall)?
             }
         };
-        // Our own leg: prefer list 18, then the leg whose state matters most for the call.
-        let rank = |l: &Leg| {
-            let state = match l.state {
-                s if s.is_up() => 4,
-                LegState::Ringing => 3,
-                LegState::Dialing => 2,
-                _ => 1,
-            };
-            (l.list == LIST_FIELD_18, state)
+        // The leg whose state matters most for the call.
+        let rank = |l: &Leg| match l.state {
+            s if s.is_up() => 4,
+            LegState::Ringing => 3,
+            LegState::Dialing => 2,
+            _ => 1,
         };
         let leg =
             self.legs.iter().filter(|l| l.call == call.id).max_by_key(|l| rank(l)).ok_or(DropError::NoActiveCall)?;
@@ -268,6 +280,15 @@ impl CallTracker {
     }
 
     // ---- mutators ------------------------------------------------------------------
+
+    /// DATEV asked to dial `number` (as it wrote it): the next new outbound call to that
+    /// number before `until_ms` carries it in its events.
+    pub fn expect_dial(&mut self, number: &str, until_ms: u64) {
+        if self.expected.len() >= MAX_EXPECTED {
+            self.expected.remove(0);
+        }
+        self.expected.push((crate::cut(number.to_owned(), MAX_NUMBER_CHARS), until_ms));
+    }
 
     /// The configured extension number (setting or WebClient provisioning).
     pub fn set_extension(&mut self, extension: &str) {
@@ -291,6 +312,7 @@ impl CallTracker {
         match frame::decode(bytes)? {
             Frame::Other { .. } => {}
             Frame::ExtensionInfo(info) => self.apply_extension_info(info, now_ms, &mut out),
+            Frame::Endpoint(ep) => out.endpoint = Some(ep),
         }
         self.expire(now_ms, &mut out.events);
         Ok(out)
@@ -321,64 +343,56 @@ impl CallTracker {
             self.detected_extension = number.clone();
             out.extension_detected = Some(number);
         }
+        out.devices = info.active_devices;
         // Calls touched by this frame, in the order they were first touched.
         let mut touched: Vec<String> = Vec::new();
-        for (field, list) in [(LIST_FIELD_18, info.connections_18), (LIST_FIELD_20, info.connections_20)] {
-            if let Some(list) = list {
-                self.apply_list(field, list, now_ms, &mut touched, &mut out.notes);
-            }
+        if let Some(list) = info.connections {
+            self.apply_list(list, now_ms, &mut touched, &mut out.notes);
         }
         for id in touched {
             self.evaluate(&id, now_ms, &mut out.events);
         }
     }
 
-    fn apply_list(
-        &mut self,
-        field: u32,
-        list: LocalConnections,
-        now_ms: u64,
-        touched: &mut Vec<String>,
-        notes: &mut Vec<String>,
-    ) {
+    fn apply_list(&mut self, list: LocalConnections, now_ms: u64, touched: &mut Vec<String>, notes: &mut Vec<String>) {
         let full = list.action == Some(ActionType::FullUpdate as i64);
         let mut present: Vec<i64> = Vec::new();
         let mut refused = 0usize;
         for item in list.items {
             let Some(leg_id) = item.id else {
-                notes.push(format!("list {field}: LocalConnection without connection id skipped"));
+                notes.push("LocalConnection without connection id skipped".to_owned());
                 continue;
             };
             let action = item.action.map(|a| (a, ActionType::from_wire(a)));
             match action {
                 Some((_, Some(ActionType::Deleted))) => {
-                    if let Some(pos) = self.legs.iter().position(|l| l.list == field && l.id == leg_id) {
+                    if let Some(pos) = self.legs.iter().position(|l| l.id == leg_id) {
                         let leg = self.legs.remove(pos);
                         touch(touched, leg.call);
                     }
                 }
                 _ => {
                     if let Some((raw, None)) = action {
-                        notes.push(format!("list {field}: leg {leg_id} has unknown action {raw}, read as an update"));
+                        notes.push(format!("leg {leg_id} has unknown action {raw}, read as an update"));
                     }
                     present.push(leg_id);
-                    let known = self.legs.iter().any(|l| l.list == field && l.id == leg_id);
+                    let known = self.legs.iter().any(|l| l.id == leg_id);
                     if !known && self.legs.len() >= MAX_LEGS {
                         refused += 1;
                         continue;
                     }
-                    self.upsert(field, leg_id, item, now_ms, touched);
+                    self.upsert(leg_id, item, now_ms, touched);
                 }
             }
         }
         if refused > 0 {
-            notes.push(format!("list {field}: leg table full ({MAX_LEGS} legs), {refused} new legs refused"));
+            notes.push(format!("leg table full ({MAX_LEGS} legs), {refused} new legs refused"));
         }
         if full {
             let mut i = 0;
             while i < self.legs.len() {
                 let l = &self.legs[i];
-                if l.list == field && !present.contains(&l.id) {
+                if !present.contains(&l.id) {
                     let leg = self.legs.remove(i);
                     touch(touched, leg.call);
                 } else {
@@ -391,12 +405,11 @@ impl CallTracker {
     /// Inserts a leg or merges the fields an update carries into it. Merging (rather than
     /// replacing) is right for every action: an Updated item carries only what changed,
     /// and an Inserted/FullUpdate item carries everything anyway.
-    fn upsert(&mut self, field: u32, leg_id: i64, item: LocalConnection, now_ms: u64, touched: &mut Vec<String>) {
-        let pos = match self.legs.iter().position(|l| l.list == field && l.id == leg_id) {
+    fn upsert(&mut self, leg_id: i64, item: LocalConnection, now_ms: u64, touched: &mut Vec<String>) {
+        let pos = match self.legs.iter().position(|l| l.id == leg_id) {
             Some(pos) => pos,
             None => {
                 self.legs.push(Leg {
-                    list: field,
                     id: leg_id,
                     call: String::new(),
                     pbx_call_id: None,
@@ -431,7 +444,7 @@ impl CallTracker {
         }
         let key = match leg.pbx_call_id {
             Some(id) => CallKey::Pbx(id),
-            None => CallKey::Leg(field, leg_id),
+            None => CallKey::Leg(leg_id),
         };
         let (number, name) = (leg.remote_number().to_owned(), leg.name.clone());
         let call_id = self.call_for(key, &old_call, now_ms);
@@ -460,7 +473,7 @@ impl CallTracker {
         }
         let base = match key {
             CallKey::Pbx(id) => id.to_string(),
-            CallKey::Leg(list, leg) => format!("leg{list}-{leg}"),
+            CallKey::Leg(leg) => format!("leg{leg}"),
         };
         let mut id = base.clone();
         let mut n = 1;
@@ -478,6 +491,7 @@ impl CallTracker {
             sent: Vec::new(),
             remote_number: String::new(),
             remote_name: String::new(),
+            dialled_as: None,
         });
         id
     }
@@ -523,6 +537,13 @@ impl CallTracker {
         if let Some(state) = next {
             // Never twice, never backwards: nothing but `ended` after `connected`.
             let backwards = call.has_sent(CallState::Connected) && state != CallState::Ended;
+            if !call.announced() && call.direction == Some(Direction::Outbound) {
+                let expected =
+                    self.expected.iter().position(|(n, until)| *until > now_ms && same_number(n, &call.remote_number));
+                if let Some(i) = expected {
+                    call.dialled_as = Some(self.expected.remove(i).0);
+                }
+            }
             if !call.has_sent(state) && !backwards {
                 call.sent.push(state);
                 let call = &self.calls[idx];
@@ -545,6 +566,7 @@ impl CallTracker {
     }
 
     fn expire(&mut self, now_ms: u64, events: &mut Vec<CallEvent>) {
+        self.expected.retain(|(_, until)| *until > now_ms);
         while let Some(idx) =
             self.calls.iter().position(|c| now_ms.saturating_sub(c.first_seen_ms) >= self.stale_after_ms)
         {
@@ -558,7 +580,7 @@ impl CallTracker {
             call: CallInfo {
                 id: call.id.clone(),
                 direction: call.direction.unwrap_or(Direction::Inbound),
-                remote_number: call.remote_number.clone(),
+                remote_number: call.dialled_as.as_ref().unwrap_or(&call.remote_number).clone(),
                 remote_name: call.remote_name.clone(),
                 state,
                 reason,

@@ -93,7 +93,7 @@ fn every_text_the_core_names_is_in_both_locales() {
         }
     }
     assert!(keys.len() > 30, "the scan finds the core's texts ({} found)", keys.len());
-    assert!(keys.contains_key("noteTelFailed") && keys.contains_key("badgeTextOn"));
+    assert!(keys.contains_key("noteDialerFailed") && keys.contains_key("badgeTextOn"));
     for lang in ["en", "de"] {
         let path = root.join("../extension/_locales").join(lang).join("messages.json");
         let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();

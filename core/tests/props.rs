@@ -15,7 +15,10 @@ use cti_core::bridge::{Bridge, Effect, Identity, Settings, Sizes, MAX_NOTES, MAX
 use cti_core::session::{ConnectorSession, LinkConfig, LinkEffect, LinkState};
 use cti_core::sse::MAX_LINE_BYTES;
 use cti_core::stream::{PestRoutesStream, StreamEffect};
-use cti_core::testkit::{delete, frame18, info_frame, leg, list, other_frame, update};
+use cti_core::testkit::{
+    ack_answer, call_control_answer, delete, devices_frame, endpoint_frame, frame18, info_frame, leg, list,
+    other_frame, registration, update,
+};
 use cti_core::tracker::MAX_LEGS;
 use proptest::prelude::*;
 
@@ -27,6 +30,8 @@ static SENT: AtomicU64 = AtomicU64::new(0);
 static POPS: AtomicU64 = AtomicU64::new(0);
 /// Texts the link could not send (its socket closing) and said so.
 static UNSENT: AtomicU64 = AtomicU64::new(0);
+/// Requests and dialer steps handed to pages.
+static HANDED: AtomicU64 = AtomicU64::new(0);
 
 const ORIGINS: [&str; 3] = ["https://pbx.example.com", "https://evil.example.net", "http://localhost:5001"];
 
@@ -48,6 +53,30 @@ fn valid_frame() -> impl Strategy<Value = Vec<u8>> {
             Some(list(1, vec![])),
         )),
         (1u64..300, 0usize..64).prop_map(|(id, len)| other_frame(id, len)),
+        prop::collection::vec((0i64..40, "[ -~]{0,24}", "[ -~]{0,24}"), 0..6).prop_map(|regs| devices_frame(
+            regs.into_iter().map(|(id, ua, contact)| registration(id, &ua, &contact)).collect()
+        )),
+        (any::<bool>(), "[ -~]{0,24}", 0usize..200).prop_map(|(r, c, n)| endpoint_frame(r, &c, n)),
+    ]
+}
+
+/// An answer the PBX could give to a request (or garbage).
+fn answer_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (any::<bool>(), prop::option::of(0i32..2000), "[ -~]{0,40}")
+            .prop_map(|(ok, leg, m)| call_control_answer(ok, leg, &m)),
+        (any::<bool>(), prop::option::of(0i32..20), "[ -~]{0,40}").prop_map(|(ok, c, m)| ack_answer(ok, c, &m)),
+        frame_bytes(),
+    ]
+}
+
+/// A device choice as the page reads it from the WebClient's storage (or anything).
+fn choice() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just(r#""3CX WebRTC proxy""#.to_owned()),
+        "[ -~]{0,24}".prop_map(|ua| format!(r#"{{"userAgent":"{ua}","ipAddress":"192.168.1.50"}}"#)),
+        ".{0,80}",
     ]
 }
 
@@ -101,11 +130,11 @@ fn connector_text() -> impl Strategy<Value = String> {
         Just(
             r#"{"v":1,"type":"HELLO_ACK","bridgeVersion":"1.0","extension":"99","port":19899,"ready":true}"#.to_owned()
         ),
-        "[+0-9 ]{0,20}".prop_map(|n| format!(
-            r#"{{"v":1,"type":"COMMAND","command":{{"type":"DIAL","number":"{n}","syncId":"x"}}}}"#
+        prop_oneof!["\\+?[0-9 ]{3,16}", "[+0-9 ]{0,20}"].prop_map(|n| format!(
+            r#"{{"v":1,"type":"COMMAND","cmd":"DIAL","number":"{n}","context":{{"syncId":"x"}}}}"#
         )),
-        "[0-9a-z-]{0,12}"
-            .prop_map(|c| format!(r#"{{"v":1,"type":"COMMAND","command":{{"type":"DROP","callId":"{c}"}}}}"#)),
+        "[0-9a-z-]{0,12}".prop_map(|c| format!(r#"{{"v":1,"type":"COMMAND","cmd":"DROP","callId":"{c}"}}"#)),
+        Just(r#"{"v":1,"type":"COMMAND","cmd":"DROP"}"#.to_owned()),
         Just(r#"{"v":1,"type":"PING"}"#.to_owned()),
     ];
     prop_oneof![
@@ -147,6 +176,15 @@ enum Input {
     /// reaches it (at the next clock advance).
     SocketClosing,
     Advance(u64),
+    /// The WebClient's own request answered (its state, or anything).
+    Exchange(u32, usize, u16, Vec<u8>),
+    /// The socket said START or NOT AUTH.
+    Session(u32, usize, bool),
+    Device(u32, usize, String),
+    /// The page reports on the n-th thing it was handed (a request or a dialer step).
+    Answer(usize, u16, Vec<u8>),
+    Dialed(usize, bool),
+    Stale(usize, String),
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -154,13 +192,21 @@ fn input() -> impl Strategy<Value = Input> {
     let origin = 0usize..ORIGINS.len();
     prop_oneof![
         1 => (tab.clone(), origin.clone()).prop_map(|(t, o)| Input::Login(t, o)),
-        8 => (tab.clone(), origin, frame_bytes()).prop_map(|(t, o, f)| Input::Frame(t, o, f)),
-        1 => tab.prop_map(Input::Closed),
+        8 => (tab.clone(), origin.clone(), frame_bytes()).prop_map(|(t, o, f)| Input::Frame(t, o, f)),
+        1 => tab.clone().prop_map(Input::Closed),
         3 => connector_text().prop_map(Input::Connector),
         3 => sse_bytes().prop_map(Input::Sse),
         1 => Just(Input::StreamEnd),
         1 => Just(Input::SocketClosing),
         2 => prop_oneof![0u64..2_000, 0u64..600_000].prop_map(Input::Advance),
+        2 => (tab.clone(), origin.clone(), prop_oneof![Just(200u16), Just(401), 0u16..600], answer_bytes())
+            .prop_map(|(t, o, st, b)| Input::Exchange(t, o, st, b)),
+        1 => (tab.clone(), origin.clone(), any::<bool>()).prop_map(|(t, o, st)| Input::Session(t, o, st)),
+        1 => (tab, origin, choice()).prop_map(|(t, o, c)| Input::Device(t, o, c)),
+        2 => (0usize..8, prop_oneof![Just(200u16), Just(401), 0u16..600], answer_bytes())
+            .prop_map(|(n, st, b)| Input::Answer(n, st, b)),
+        1 => (0usize..8, any::<bool>()).prop_map(|(n, ok)| Input::Dialed(n, ok)),
+        1 => (0usize..8, choice()).prop_map(|(n, c)| Input::Stale(n, c)),
     ]
 }
 
@@ -178,6 +224,8 @@ struct World {
     /// Calls ("tab/id") whose `ended` could not be sent and has not reached a connector
     /// since: the model of what the connector is still owed.
     owed: BTreeSet<String>,
+    /// What pages were handed (requests, dialer steps) as (tab, token), newest last.
+    handed: Vec<(u32, u32)>,
 }
 
 impl World {
@@ -193,10 +241,15 @@ impl World {
             stream_gen: 0,
             closing: false,
             owed: BTreeSet::new(),
+            handed: Vec::new(),
         };
         let cfg = LinkConfig { extension: "101".into(), domain: "pbx.example.com".into(), ..Default::default() };
         w.session.set_config(cfg, w.now);
         w.stream.set_config("127.0.0.1:3000", "secret", "101", w.now);
+        // A WebClient logged in on the trusted origin, so that commands find a tab to go to.
+        let ident = Identity { extension: "101".into(), ..Default::default() };
+        w.seq = 1;
+        w.bridge.handle_login(1, ORIGINS[0], "page", w.seq, &ident, "", w.now);
         w.pump();
         w
     }
@@ -228,6 +281,13 @@ impl World {
             check_bridge(self.bridge.sizes());
             while let Some(e) = self.bridge.poll_effect() {
                 moved = true;
+                if let Effect::Request { tab, token, .. } | Effect::Dialer { tab, token, .. } = e {
+                    HANDED.fetch_add(1, Ordering::Relaxed);
+                    self.handed.push((tab, token));
+                    if self.handed.len() > 8 {
+                        self.handed.remove(0);
+                    }
+                }
                 if let Effect::ToConnector { generation, seq, text } = e {
                     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                     let ended = v["call"]["state"] == "ended";
@@ -299,7 +359,32 @@ impl World {
         self.seq += 1;
         match input {
             Input::Login(tab, o) => {
-                self.bridge.handle_login(*tab, ORIGINS[*o], "page", self.seq, &ident, self.now);
+                self.bridge.handle_login(*tab, ORIGINS[*o], "page", self.seq, &ident, "", self.now);
+            }
+            Input::Exchange(tab, o, status, bytes) => {
+                let request = (self.seq % 2 == 0).then_some(&bytes[..bytes.len().min(16)]);
+                self.bridge.handle_exchange(*tab, ORIGINS[*o], "page", self.seq, self.now, request, *status, bytes);
+            }
+            Input::Session(tab, o, started) => {
+                self.bridge.handle_session(*tab, ORIGINS[*o], "page", self.seq, *started, self.now);
+            }
+            Input::Device(tab, o, choice) => {
+                self.bridge.handle_device_choice(*tab, ORIGINS[*o], "page", self.seq, choice, self.now);
+            }
+            Input::Answer(n, status, bytes) => {
+                if let Some(&(tab, token)) = self.handed.get(*n) {
+                    self.bridge.handle_answer(tab, token, *status, bytes, "why", self.now);
+                }
+            }
+            Input::Dialed(n, ok) => {
+                if let Some(&(tab, token)) = self.handed.get(*n) {
+                    self.bridge.handle_dialer_result(tab, token, *ok, "why", self.now);
+                }
+            }
+            Input::Stale(n, choice) => {
+                if let Some(&(tab, token)) = self.handed.get(*n) {
+                    self.bridge.handle_stale_choice(tab, token, choice, self.now);
+                }
             }
             Input::Frame(tab, o, bytes) => {
                 self.bridge.handle_frame(*tab, ORIGINS[*o], "page", self.seq, self.now, bytes);
@@ -356,12 +441,16 @@ fn nothing_panics_and_every_queue_stays_bounded() {
     if let Err(e) = result {
         panic!("{e}");
     }
-    let (sent, pops, unsent) =
-        (SENT.load(Ordering::Relaxed), POPS.load(Ordering::Relaxed), UNSENT.load(Ordering::Relaxed));
+    let (sent, pops, unsent, handed) = (
+        SENT.load(Ordering::Relaxed),
+        POPS.load(Ordering::Relaxed),
+        UNSENT.load(Ordering::Relaxed),
+        HANDED.load(Ordering::Relaxed),
+    );
     println!(
-        "props: {} inputs tried in {} cases, 0 failures ({sent} texts to the connector, {unsent} not sent, {pops} screen-pops)",
+        "props: {} inputs tried in {} cases, 0 failures ({sent} texts to the connector, {unsent} not sent, {pops} screen-pops, {handed} requests and dialer steps)",
         INPUTS.load(Ordering::Relaxed),
         CASES_RUN.load(Ordering::Relaxed)
     );
-    assert!(sent > 0 && pops > 0 && unsent > 0, "the inputs never reached the working paths");
+    assert!(sent > 0 && pops > 0 && unsent > 0 && handed > 0, "the inputs never reached the working paths");
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use cti_core::command::{drop_call_frame, DialString, PendingCommand};
+use cti_core::command::{drop_request_for, make_call_request, DialString};
 use cti_core::connector::{command_to_json, parse_incoming, Command, Hello, HelloAck, Incoming, ProtocolError};
 use cti_core::schema::GenericMessage;
 use cti_core::testkit::{frame18, info_frame, leg, list, update};
@@ -129,18 +129,12 @@ fn what_a_refusal_quotes_of_the_message_has_its_numbers_masked() {
 }
 
 #[test]
-fn dial_becomes_request_make_call_and_is_confirmed_by_the_new_call() {
+fn dial_becomes_the_webclients_request_make_call_for_a_device() {
     let number = DialString::parse("+49 89 1234-567").unwrap();
-    let msg = GenericMessage::decode(number.make_call_frame().as_slice()).unwrap();
-    assert_eq!(msg.request_make_call.unwrap().destination.as_deref(), Some("+49891234567"));
-    let pending = PendingCommand::Dial { number, deadline_ms: 10 };
-    let mut t = tracker();
-    let ev = t.handle_frame(&frame18(vec![leg(INSERTED, 50, 12, DIALING, false, "0891234567")]), 5).unwrap().events;
-    assert!(pending.confirmed_by(&ev[0]));
-    let other = t.handle_frame(&frame18(vec![leg(INSERTED, 51, 13, DIALING, false, "0897654321")]), 6).unwrap().events;
-    assert!(!pending.confirmed_by(&other[0]));
-    let inbound = t.handle_frame(&frame18(vec![leg(INSERTED, 52, 14, RINGING, true, "0891234567")]), 7).unwrap().events;
-    assert!(!pending.confirmed_by(&inbound[0]), "an inbound call from that number is not our dial");
+    let msg = GenericMessage::decode(make_call_request(&number, "sip:101@192.168.1.50").as_slice()).unwrap();
+    let mc = msg.request_make_call.unwrap();
+    assert_eq!(mc.destination.as_deref(), Some("+49891234567"));
+    assert_eq!(mc.device_id.as_deref(), Some("sip:101@192.168.1.50"));
 }
 
 #[test]
@@ -164,21 +158,18 @@ fn drop_names_the_calls_own_leg() {
             (3, frame18(vec![leg(INSERTED, 40, 9, RINGING, true, "2")])),
         ],
     );
-    let (call, frame) = drop_call_frame(&t, Some("7")).unwrap();
+    let (call, frame) = drop_request_for(&t, Some("7")).unwrap();
     assert_eq!(call, "7");
     let d = GenericMessage::decode(frame.as_slice()).unwrap().request_drop_call.unwrap();
-    assert_eq!(d.local_connection_id, Some(29), "list 18's connected leg");
+    assert_eq!(d.local_connection_id, Some(29), "the connected leg (field 20's leg 60 is not the operator's)");
+    assert_eq!((d.is_local, d.action_if_ringing), (Some(true), Some(1)), "as the WebClient hangs up");
     // Absent callId: the most recent active call.
-    let (call, frame) = drop_call_frame(&t, None).unwrap();
+    let (call, frame) = drop_request_for(&t, None).unwrap();
     assert_eq!(call, "9");
     assert_eq!(
         GenericMessage::decode(frame.as_slice()).unwrap().request_drop_call.unwrap().local_connection_id,
         Some(40)
     );
-    assert!(drop_call_frame(&t, Some("nope")).is_err());
-    assert!(drop_call_frame(&tracker(), None).is_err());
-    // Confirmation: the dropped call's end.
-    let pending = PendingCommand::Drop { call_id: "9".into(), deadline_ms: 0 };
-    let ev = t.handle_frame(&frame18(vec![cti_core::testkit::delete(40)]), 4).unwrap().events;
-    assert!(pending.confirmed_by(&ev[0]));
+    assert!(drop_request_for(&t, Some("nope")).is_err());
+    assert!(drop_request_for(&tracker(), None).is_err());
 }

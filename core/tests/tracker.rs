@@ -247,27 +247,29 @@ fn item_action_1_reads_the_same_as_inserted() {
 }
 
 #[test]
-fn lists_18_and_20_reconcile_separately_but_group_by_call() {
+fn only_list_18_makes_calls_and_list_20_changes_nothing() {
     let mut t = tracker();
     let ev = run(
         &mut t,
         &[
+            // A colleague's call, only in OtherConnections: nothing (the WebClient shows none).
+            (1, info_frame(None, None, Some(list(UPDATED, vec![leg(2, 90, 50, RINGING, true, "2")])))),
             (
-                1,
+                2,
                 info_frame(
                     None,
                     Some(list(UPDATED, vec![leg(2, 28, 7, CONNECTED, true, "1")])),
                     Some(list(UPDATED, vec![leg(2, 50, 7, CONNECTED, true, "1")])),
                 ),
             ),
-            // A full update of list 20 without leg 50 leaves leg 28 of list 18: call goes on.
-            (2, info_frame(None, None, Some(list(FULL, vec![])))),
-            // A full update of list 18 that still has leg 28 changes nothing.
-            (3, info_frame(None, Some(list(FULL, vec![leg(FULL, 28, 7, CONNECTED, true, "1")])), None)),
+            // A full update of list 20 without leg 50: the operator's call goes on.
+            (3, info_frame(None, None, Some(list(FULL, vec![])))),
         ],
     );
     assert_eq!(brief(&ev), ["7 connected in"]);
-    let ev = run(&mut t, &[(4, info_frame(None, Some(list(FULL, vec![])), None))]);
+    // List 18 without leg 28: the call ends, whatever list 20 still holds.
+    let l20 = Some(list(FULL, vec![leg(FULL, 50, 7, CONNECTED, true, "1")]));
+    let ev = run(&mut t, &[(4, info_frame(None, Some(list(FULL, vec![])), l20))]);
     assert_eq!(brief(&ev), ["7 ended in hangup"]);
 }
 
@@ -537,7 +539,7 @@ fn the_leg_table_is_bounded_and_the_refusal_is_counted_once_per_frame() {
     assert_eq!(t.sizes().0, cti_core::tracker::MAX_LEGS);
     assert!(t.sizes().1 <= cti_core::tracker::MAX_LEGS);
     assert_eq!(out.events.len(), cti_core::tracker::MAX_LEGS);
-    assert_eq!(out.notes, ["list 18: leg table full (256 legs), 44 new legs refused"]);
+    assert_eq!(out.notes, ["leg table full (256 legs), 44 new legs refused"]);
     // Known legs still change, and once some end, new ones are taken again.
     let out = t.handle_frame(&frame18(vec![delete(1000), update(1001, CONNECTED)]), 2).unwrap();
     assert_eq!(brief(&out.events), ["5000 ended in unknown", "5001 connected in"]);

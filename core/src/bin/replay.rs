@@ -1,19 +1,26 @@
-//! `replay`: feeds recorded WebClient frames through the tracker and prints the
+//! `replay`: feeds recorded WebClient messages through the tracker and prints the
 //! CALL_EVENTs exactly as they would be sent to the connector.
 //!
-//! Input, one per line: `TS_MS BASE64` (receipt time in ms since the epoch, the raw binary
-//! WebSocket message in standard base64). Blank lines and lines starting with `#` are
-//! skipped. Bad lines and bad frames are reported on stderr and skipped; the exit status
-//! is 0 unless stdin cannot be read.
+//! Input, one per line (the diagnostics file's format, `cti_core::diagnostics`):
+//! `TS_MS BASE64`, a frame the WebClient's socket pushed; `TS_MS POST BASE64`, a request
+//! the page POSTed; `TS_MS ANSWER STATUS BASE64`, the answer to it (an answer with status
+//! 200 is state, read like a frame, as the WebClient reads it). TS_MS is the receipt time
+//! in ms since the epoch, BASE64 the message in standard base64. Each request and answer
+//! is also shown on stderr, decoded field by field. Blank lines and lines starting with
+//! `#` are skipped. Bad lines and bad frames are reported on stderr and skipped; the exit
+//! status is 0 unless stdin cannot be read.
 
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
 use base64::Engine;
+use cti_core::diagnostics::{describe, B64};
 use cti_core::tracker::{CallTracker, DEFAULT_STALE_AFTER_MS};
 
 const USAGE: &str = "usage: replay [--extension N] [--tab-id ID] [--stale-after-ms MS] [--final-ts MS] < frames
-  Reads lines `TS_MS BASE64` on stdin and prints each CALL_EVENT JSON line.
+  Reads lines `TS_MS BASE64` (frames), `TS_MS POST BASE64` (requests) and
+  `TS_MS ANSWER STATUS BASE64` (their answers) on stdin and prints each CALL_EVENT
+  JSON line; requests and answers are shown on stderr, decoded.
   --extension N        extension number for the events' context (default: from MyExtensionInfo)
   --tab-id ID          tabId for the events' context (default: empty)
   --stale-after-ms MS  age after which a call that never ended expires (default: 14400000 = 4 h)
@@ -68,7 +75,6 @@ fn main() -> ExitCode {
     let mut tracker = CallTracker::new(&opts.extension, &opts.tab_id, opts.stale_after_ms);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let b64 = base64::engine::general_purpose::STANDARD;
     for (n, line) in io::stdin().lock().lines().enumerate() {
         let lineno = n + 1;
         let line = match line {
@@ -82,22 +88,47 @@ fn main() -> ExitCode {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut parts = line.split_whitespace();
-        let (Some(ts), Some(data), None) = (parts.next(), parts.next(), parts.next()) else {
-            eprintln!("replay: line {lineno}: expected `TS_MS BASE64`");
-            continue;
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let (ts, status, data) = match parts[..] {
+            [ts, data] => (ts, None, data),
+            [ts, "POST", data] => (ts, Some(0), data),
+            // An answer without a body (an HTTP error) has no base64.
+            [ts, "ANSWER", status] | [ts, "ANSWER", status, _] => match status.parse::<u16>() {
+                Ok(s) if s > 0 => (ts, Some(s), parts.get(3).copied().unwrap_or("")),
+                _ => {
+                    eprintln!("replay: line {lineno}: the status of an ANSWER is a number");
+                    continue;
+                }
+            },
+            _ => {
+                eprintln!("replay: line {lineno}: expected `TS_MS BASE64`, `TS_MS POST BASE64` or `TS_MS ANSWER STATUS BASE64`");
+                continue;
+            }
         };
         let Ok(ts) = ts.parse::<u64>() else {
             eprintln!("replay: line {lineno}: timestamp is not milliseconds");
             continue;
         };
-        let bytes = match b64.decode(data) {
+        let bytes = match B64.decode(data) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("replay: line {lineno}: bad base64: {e}");
                 continue;
             }
         };
+        match status {
+            Some(0) => {
+                eprintln!("replay: line {lineno}: POST {}", describe(&bytes));
+                continue;
+            }
+            Some(s) => {
+                eprintln!("replay: line {lineno}: ANSWER {s} {}", describe(&bytes));
+                if s != 200 || bytes.is_empty() {
+                    continue;
+                }
+            }
+            None => {}
+        }
         match tracker.handle_frame(&bytes, ts) {
             Ok(outcome) => {
                 for note in &outcome.notes {

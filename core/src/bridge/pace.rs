@@ -27,8 +27,14 @@ pub const DEFAULT_BLOCKED_PREFIXES: [&str; 6] = ["0900", "+49900", "0049900", "0
 /// A command as it waits for its turn.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Queued {
-    Dial { number: String },
-    Drop { call_id: Option<String> },
+    /// `datev`: asked for by the connector (not a click in PestRoutes).
+    Dial {
+        number: String,
+        datev: bool,
+    },
+    Drop {
+        call_id: Option<String>,
+    },
 }
 
 /// Why a command is not carried out.
@@ -85,7 +91,7 @@ impl CommandGate {
     /// A command arrived. On success it is queued; `poll_due` hands it out when its turn
     /// comes (at once when the WebClient is idle).
     pub fn admit(&mut self, cmd: Queued, prefixes: &[String], now: u64) -> Result<(), Refusal> {
-        if let Queued::Dial { number } = &cmd {
+        if let Queued::Dial { number, .. } = &cmd {
             if let Some(p) = blocked_prefix(number, prefixes) {
                 return Err(Refusal::Blocked { prefix: p.to_owned() });
             }
@@ -103,7 +109,7 @@ impl CommandGate {
             return Err(Refusal::Flood);
         }
         self.accepted_at.push_back(now);
-        if let Queued::Dial { number } = &cmd {
+        if let Queued::Dial { number, .. } = &cmd {
             self.last_dial = Some((normalise(number), now));
         }
         self.queue.push_back(cmd);
@@ -135,7 +141,7 @@ mod tests {
     use super::*;
 
     fn dial(n: &str) -> Queued {
-        Queued::Dial { number: n.into() }
+        Queued::Dial { number: n.into(), datev: true }
     }
 
     fn defaults() -> Vec<String> {

@@ -46,11 +46,16 @@ enum EffectView<'a> {
         text: &'a str,
     },
     #[serde(rename_all = "camelCase")]
-    TelDial {
+    Dialer {
         tab: u32,
         token: u32,
         number: &'a str,
-        delay_ms: u32,
+        confirm: bool,
+        wait_ms: u32,
+    },
+    Recording {
+        tab: u32,
+        until: u64,
     },
     LinkConfig {
         config: &'a bridge::LinkConfig,
@@ -172,10 +177,49 @@ impl Bridge {
         domain: String,
         webclient_version: String,
         user_name: String,
+        choice: &str,
         now: f64,
     ) -> u8 {
         let identity = Identity { extension, domain, webclient_version, user_name };
-        accepted(self.inner.handle_login(tab, origin, page_id, ms(seq), &identity, ms(now)))
+        accepted(self.inner.handle_login(tab, origin, page_id, ms(seq), &identity, choice, ms(now)))
+    }
+
+    /// One of the WebClient's own requests (only while a recording runs) and its answer.
+    #[wasm_bindgen(js_name = handleExchange)]
+    #[allow(clippy::too_many_arguments)] // the page's numbering, then what it saw
+    pub fn handle_exchange(
+        &mut self,
+        tab: u32,
+        origin: &str,
+        page_id: &str,
+        seq: f64,
+        ts: f64,
+        request: Option<Vec<u8>>,
+        status: u16,
+        answer: &[u8],
+    ) -> u8 {
+        let request = request.as_deref();
+        accepted(self.inner.handle_exchange(tab, origin, page_id, ms(seq), ms(ts), request, status, answer))
+    }
+
+    /// The WebClient's socket said START (`started`) or NOT AUTH / STOP.
+    #[wasm_bindgen(js_name = handleSession)]
+    pub fn handle_session(&mut self, tab: u32, origin: &str, page_id: &str, seq: f64, started: bool, now: f64) -> u8 {
+        accepted(self.inner.handle_session(tab, origin, page_id, ms(seq), started, ms(now)))
+    }
+
+    /// The device chosen in the WebClient changed (the page's stored choice, JSON text).
+    #[wasm_bindgen(js_name = handleDeviceChoice)]
+    pub fn handle_device_choice(
+        &mut self,
+        tab: u32,
+        origin: &str,
+        page_id: &str,
+        seq: f64,
+        choice: &str,
+        now: f64,
+    ) -> u8 {
+        accepted(self.inner.handle_device_choice(tab, origin, page_id, ms(seq), choice, ms(now)))
     }
 
     #[wasm_bindgen(js_name = handleSocketClosed)]
@@ -281,9 +325,28 @@ impl Bridge {
         Ok(())
     }
 
-    #[wasm_bindgen(js_name = handleSendResult)]
-    pub fn handle_send_result(&mut self, tab: u32, token: u32, ok: bool, why: &str, now: f64) {
-        self.inner.handle_send_result(tab, token, ok, why, ms(now));
+    /// The page's report of a request: HTTP status (0: not sent, `why` says why) and body.
+    #[wasm_bindgen(js_name = handleAnswer)]
+    pub fn handle_answer(&mut self, tab: u32, token: u32, status: u16, body: &[u8], why: &str, now: f64) {
+        self.inner.handle_answer(tab, token, status, body, why, ms(now));
+    }
+
+    /// The page did not send a request: the device chosen in the WebClient changed.
+    #[wasm_bindgen(js_name = handleStaleChoice)]
+    pub fn handle_stale_choice(&mut self, tab: u32, token: u32, choice: &str, now: f64) {
+        self.inner.handle_stale_choice(tab, token, choice, ms(now));
+    }
+
+    /// The page's report of a dialer step.
+    #[wasm_bindgen(js_name = handleDialerResult)]
+    pub fn handle_dialer_result(&mut self, tab: u32, token: u32, ok: bool, why: &str, now: f64) {
+        self.inner.handle_dialer_result(tab, token, ok, why, ms(now));
+    }
+
+    /// A request or dialer step never reached the tab's page.
+    #[wasm_bindgen(js_name = handleUndelivered)]
+    pub fn handle_undelivered(&mut self, tab: u32, token: u32, why: &str, now: f64) {
+        self.inner.handle_undelivered(tab, token, why, ms(now));
     }
 
     #[wasm_bindgen(js_name = handleTimeout)]
@@ -314,19 +377,25 @@ impl Bridge {
                 Effect::ToConnector { generation, seq, text } => {
                     to_js(&EffectView::ToConnector { generation: *generation, seq: *seq, text })
                 }
-                Effect::FrameToTab { tab, token, frame } => {
+                Effect::Request { tab, token, body, choice } => {
                     // Bytes cross as a Uint8Array, not as a list of numbers.
                     let obj = js_sys::Object::new();
                     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&obj, &k.into(), v).ok();
-                    set("kind", &"frameToTab".into());
+                    set("kind", &"request".into());
                     set("tab", &(*tab).into());
                     set("token", &(*token).into());
-                    set("frame", &js_sys::Uint8Array::from(frame.as_slice()));
+                    set("body", &js_sys::Uint8Array::from(body.as_slice()));
+                    set("choice", &choice.as_deref().map_or(JsValue::NULL, JsValue::from));
                     obj.into()
                 }
-                Effect::TelDial { tab, token, number, delay_ms } => {
-                    to_js(&EffectView::TelDial { tab: *tab, token: *token, number, delay_ms: *delay_ms })
-                }
+                Effect::Dialer { tab, token, number, confirm, wait_ms } => to_js(&EffectView::Dialer {
+                    tab: *tab,
+                    token: *token,
+                    number,
+                    confirm: *confirm,
+                    wait_ms: *wait_ms,
+                }),
+                Effect::Recording { tab, until } => to_js(&EffectView::Recording { tab: *tab, until: *until }),
                 Effect::LinkConfig(config) => to_js(&EffectView::LinkConfig { config }),
                 Effect::Pin(origin) => to_js(&EffectView::Pin { origin: origin.as_deref() }),
                 Effect::Log(line) => to_js(&EffectView::Log { line }),
@@ -376,12 +445,18 @@ impl Bridge {
     /// Starts a diagnostics recording of `duration_ms` (see `crate::diagnostics`).
     #[wasm_bindgen(js_name = diagStart)]
     pub fn diag_start(&mut self, now: f64, duration_ms: f64) {
-        self.inner.recorder().start(ms(now), ms(duration_ms));
+        self.inner.start_recording(ms(now), ms(duration_ms));
     }
 
     #[wasm_bindgen(js_name = diagStop)]
     pub fn diag_stop(&mut self, now: f64) {
-        self.inner.recorder().stop(ms(now));
+        self.inner.stop_recording(ms(now));
+    }
+
+    /// Until when a new page should copy the WebClient's own requests (0: no recording).
+    #[wasm_bindgen(js_name = recordingUntil)]
+    pub fn recording_until(&self, now: f64) -> f64 {
+        self.inner.recording_until(ms(now)) as f64
     }
 
     /// `{active, until, frames, bytes, full}`.

@@ -1,7 +1,7 @@
 //! The WASM surface exercised inside a JavaScript engine. Included by each
 //! `wasm_*` suite, which picks the context: page, dedicated worker, service worker.
 
-use cti_core::testkit::{frame18, leg, other_frame, update};
+use cti_core::testkit::{call_control_answer, devices_frame, endpoint_frame, frame18, leg, registration, update};
 use cti_core::wasm::{Bridge, ConnectorSession, PestRoutesStream};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -31,7 +31,18 @@ fn sent(fx: &[(String, JsValue)]) -> Vec<serde_json::Value> {
 fn ready_bridge() -> Bridge {
     let mut b = Bridge::new(SETTINGS);
     assert_eq!(
-        b.handle_login(9, PBX, "page", 1.0, "101".into(), "pbx.example.com".into(), String::new(), String::new(), 1.0),
+        b.handle_login(
+            9,
+            PBX,
+            "page",
+            1.0,
+            "101".into(),
+            "pbx.example.com".into(),
+            String::new(),
+            String::new(),
+            "",
+            1.0
+        ),
         0
     );
     b.handle_link_ready(1.0);
@@ -43,7 +54,7 @@ fn ready_bridge() -> Bridge {
 fn a_call_through_the_wasm_bridge() {
     let mut b = ready_bridge();
     let page = b.page(9, PBX, "page");
-    assert_eq!(b.handle_frame(page, 2.0, 5.0, &other_frame(227, 500)), 0);
+    assert_eq!(b.handle_frame(page, 2.0, 5.0, &endpoint_frame(true, "sip:101@10.0.0.9", 500)), 0);
     assert!(!b.has_effects(), "a frame that changes nothing returns nothing");
     b.handle_frame(page, 3.0, 1_700_000_000_000.0, &frame18(vec![leg(2, 28, 7, 1, true, "+49891111111")]));
     let fx = effects(&mut b);
@@ -100,20 +111,27 @@ fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
     let mut b = ready_bridge();
     let page = b.page(9, PBX, "page");
     b.handle_frame(page, 2.0, 1.0, &frame18(vec![leg(2, 28, 7, 1, true, "1")]));
+    // The answer to the WebClient's own RequestMyInfo names a desk phone.
+    let devices = devices_frame(vec![registration(4, "Yealink SIP-T46S", "sip:101@192.168.1.50")]);
+    assert_eq!(b.handle_exchange(9, PBX, "page", 3.0, 2.0, None, 200, &devices), 0);
     b.handle_command(r#"{"kind":"dial","number":"+49 89 1234567"}"#, 2.0).unwrap();
     let fx = effects(&mut b);
-    let frame = fx.iter().find(|(k, _)| k == "frameToTab").expect("a RequestMakeCall frame").1.clone();
-    assert!(get(&frame, "frame").dyn_into::<Uint8Array>().unwrap().length() > 0, "bytes cross as bytes");
+    let request = fx.iter().find(|(k, _)| k == "request").expect("a RequestMakeCall to POST").1.clone();
+    assert!(get(&request, "body").dyn_into::<Uint8Array>().unwrap().length() > 0, "bytes cross as bytes");
+    assert_eq!(get(&request, "choice").as_string().as_deref(), Some(""));
+    let token = get(&request, "token").as_f64().unwrap() as u32;
     let mut restored = Bridge::restore(&b.snapshot(), SETTINGS).unwrap();
     let page = restored.page(9, PBX, "page");
     assert_eq!(restored.handle_frame(page, 2.0, 1.0, &[]), 1, "a repeat after a restart");
-    restored.handle_frame(page, 3.0, 3.0, &frame18(vec![update(28, 3)]));
+    restored.handle_frame(page, 4.0, 3.0, &frame18(vec![update(28, 3)]));
     assert_eq!(sent(&effects(&mut restored))[0]["call"]["state"], "connected");
-    // The pending dial survived and is confirmed by the new outbound call: no fallback.
-    restored.handle_frame(page, 4.0, 4.0, &frame18(vec![leg(2, 40, 8, 2, false, "0891234567")]));
+    // The pending dial survived: its answer settles it, nothing is left to time out.
+    restored.handle_answer(9, token, 200, &call_control_answer(true, Some(40), ""), "", 5.0);
     effects(&mut restored);
-    restored.handle_timeout(10_000.0);
-    assert!(!effects(&mut restored).iter().any(|(k, _)| k == "telDial"));
+    let four_hours = 4.0 * 3600.0 * 1000.0;
+    assert_eq!(restored.poll_timeout(), Some(1.0 + four_hours), "only call 7 turning stale is left");
+    let notes = Array::from(&get(&restored.status(6.0), "notes"));
+    assert_eq!(notes.length(), 0, "a dial the PBX took is nothing to tell");
     assert!(Bridge::restore("{", SETTINGS).is_err());
     assert!(b.handle_command(r#"{"kind":"launch"}"#, 3.0).is_err());
     assert!(b.handle_command(r#"{"kind":"dial"}"#, 3.0).is_err(), "a dial without a number");
