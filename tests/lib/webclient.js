@@ -6,9 +6,14 @@ const { launch, waitFor } = require('./harness');
 const { Pbx } = require('./pbx');
 const { Connector } = require('./connector');
 
-/** @param {string} ext @param {{args?: string[]}} [opts] */
-async function webClientStage(ext, { args } = {}) {
-  const pbx = await new Pbx({ extension: ext }).start();
+/**
+ * @param {string} ext
+ * @param {{args?: string[], pbx?: ConstructorParameters<typeof Pbx>[0]}} [opts] `pbx`: options of
+ *   the simulated PBX and its WebClient page (e.g. `selectedDevice: '3CX WebRTC proxy'`,
+ *   `staleDialer: true`, `registrations: []`), see tests/lib/pbx.js
+ */
+async function webClientStage(ext, { args, pbx: pbxOpts = {} } = {}) {
+  const pbx = await new Pbx({ ...pbxOpts, extension: ext }).start();
   const conn = await new Connector({ port: 19800 + Number(ext) }).start();
   const h = await launch({ args });
   await h.openWebClient(pbx);
