@@ -7,22 +7,22 @@ import { ConnectorSession } from './wasm/cti_core.js';
 
 /**
  * @typedef {{ extension: string, domain?: string, webclientVersion?: string,
- *             userName?: string, bridgePort?: number, lastGoodPort?: number }} LinkConfig
+ *             userName?: string, bridgePort?: number, lastGoodPort?: number, acceptedExtension?: string }} LinkConfig
  * @typedef {{ kind: 'dial', number: string } | { kind: 'drop', callId?: string | null }} LinkCommand
  * @typedef {{ state: 'waiting' | 'searching' | 'connecting' | 'ready', port: number | null,
- *             foreign: { port: number, extension: string } | null,
+ *             foreign: { port: number, extension: string, ownPort: boolean } | null,
  *             noAckPort: number | null }} LinkStatus
  * @typedef {{ kind: 'probe', generation: number, ports: number[], timeoutMs: number }
  *   | { kind: 'connect', port: number, generation: number }
  *   | { kind: 'send', generation: number, text: string }
  *   | { kind: 'close', generation: number }
  *   | { kind: 'ready', generation: number, port: number }
- *   | { kind: 'down', generation: number }
+ *   | { kind: 'down', generation: number, byConnector: boolean }
  *   | { kind: 'rememberPort', port: number }
  *   | { kind: 'command', command: LinkCommand }
  *   | { kind: 'status', status: LinkStatus }
  *   | { kind: 'log', line: string }} LinkEffect
- * @typedef {{ onReady(generation: number, port: number): void, onDown(generation: number): void,
+ * @typedef {{ onReady(generation: number, port: number): void, onDown(generation: number, byConnector: boolean): void,
  *             onCommand(cmd: LinkCommand): void, onStatus(status: LinkStatus): void,
  *             onRememberPort(port: number): void, log(line: string): void }} LinkHooks
  * @typedef {{ setConfig(cfg: LinkConfig): void, send(generation: number, text: string): boolean,
@@ -122,7 +122,7 @@ export function createConnectorLink(hooks) {
         }
         break;
       case 'ready': hooks.onReady(e.generation, e.port); break;
-      case 'down': hooks.onDown(e.generation); break;
+      case 'down': hooks.onDown(e.generation, e.byConnector); break;
       case 'rememberPort': hooks.onRememberPort(e.port); break;
       case 'command': hooks.onCommand(e.command); break;
       case 'status': hooks.onStatus(e.status); break;
@@ -156,7 +156,7 @@ export function createConnectorLink(hooks) {
   return {
     setConfig(cfg) {
       feed((now) => session.setConfig(cfg.extension || '', cfg.domain || '', cfg.webclientVersion || '',
-        cfg.userName || '', cfg.bridgePort || 0, cfg.lastGoodPort || 0, now));
+        cfg.userName || '', cfg.bridgePort || 0, cfg.lastGoodPort || 0, cfg.acceptedExtension || '', now));
     },
     send(generation, text) {
       if (!session.canSend(generation) || !socket || socketGeneration !== generation) return false;

@@ -19,8 +19,8 @@ let stream;
 // Made once the module is loaded; before that the core is not either, so nothing asks for them.
 onModule(() => {
   link = createConnectorLink({
-    onReady(generation) { withCore((c) => c.handleLinkReady(generation)); },
-    onDown(generation) { withCore((c) => c.handleLinkDown(generation)); },
+    onReady(generation) { withCore((c) => c.handleLinkReady(generation, Date.now())); },
+    onDown(generation, byConnector) { withCore((c) => c.handleLinkDown(generation, byConnector)); },
     onCommand(command) {
       withCore((c) => {
         try {

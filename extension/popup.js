@@ -4,7 +4,8 @@ const $ = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (document.qu
 const t = (/** @type {string} */ key, /** @type {string[]} */ args = []) => chrome.i18n.getMessage(key, args) || key;
 
 /** @typedef {{key: string, args: string[]}} I18nText */
-/** @typedef {{level: string, text: I18nText, extra?: I18nText, action?: {kind: string, origins: string[]}}} Row */
+/** @typedef {{kind: 'grantHosts', origins: string[]} | {kind: 'acceptConnector', extension: string}} RowAction */
+/** @typedef {{level: string, text: I18nText, extra?: I18nText, action?: RowAction}} Row */
 
 document.documentElement.lang = chrome.i18n.getUILanguage();
 for (const el of document.querySelectorAll('[data-i18n]')) {
@@ -21,9 +22,27 @@ function renderRow(id, row) {
   if (button) {
     const action = row && row.action;
     button.hidden = !action;
-    // permissions.request must run inside the click itself (a user gesture).
-    button.onclick = action ? () => { chrome.permissions.request({ origins: action.origins }); } : null;
+    button.onclick = !action ? null : action.kind === 'grantHosts'
+      // permissions.request must run inside the click itself (a user gesture).
+      ? () => { chrome.permissions.request({ origins: action.origins }); }
+      : () => acceptConnector(action.extension);
   }
+}
+
+/**
+ * The operator accepts the connector set up for another extension (the core offers it only
+ * for one on that extension's own port): their own setting, unless an administrator set it.
+ * @param {string} extension
+ */
+async function acceptConnector(extension) {
+  if (!/^[0-9]{1,10}$/.test(extension)) return;
+  const managed = await chrome.storage.managed.get('connectorExtension').catch(() => ({}));
+  if (/** @type {any} */ (managed).connectorExtension !== undefined) {
+    $('#problem').textContent = t('acceptConnectorLocked');
+    $('#problem').hidden = false;
+    return;
+  }
+  await chrome.storage.local.set({ connectorExtension: extension });
 }
 
 // A list line is made of parts: a text from _locales, or data (a time, a masked number, a

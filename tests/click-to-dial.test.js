@@ -29,7 +29,7 @@ after(async () => {
   await pr.stop();
 });
 
-const dialled = () => pbx.commands.filter((/** @type {any} */ c) => c.makeCall).map((/** @type {any} */ c) => c.makeCall.destination);
+const dialled = () => pbx.requestsOf(119).map((/** @type {any} */ c) => c.makeCall.destination);
 
 test('a click on a phone number or a tel: link in PestRoutes dials through the WebClient', async () => {
   const tab = await h.context.newPage();

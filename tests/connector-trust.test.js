@@ -59,11 +59,11 @@ test('a squatter acknowledging another extension gets nothing and cannot dial', 
     pbx.legs18([ring(20, 5, '+4961111111')]);
     await waitFor(() => real.events().length >= 1, 5000, 'the call at the real connector');
     real.send(dial('0891234'));
-    await waitFor(() => pbx.commands.length >= 1, 5000, "the real connector's DIAL");
+    await waitFor(() => pbx.requestsOf(119).length >= 1, 5000, "the real connector's DIAL");
     await sleep(1000);
     assert.ok(squatter.hellos().length >= 1, 'the squatter was asked');
     assert.deepEqual(squatter.events(), [], 'no CALL_EVENT to the squatter');
-    assert.deepEqual(pbx.commands.map((c) => c.makeCall && c.makeCall.destination), ['0891234'],
+    assert.deepEqual(pbx.requestsOf(119).map((c) => c.makeCall && c.makeCall.destination), ['0891234'],
       "the squatter's DIALs were not carried out");
     assert.deepEqual(real.events(), ['5 offered inbound +4961111111', '90 dialing outbound 0891234']);
   } finally {
@@ -159,7 +159,7 @@ test('a connector that sends a number as a JSON number and a call id with a line
     assert.match(refused[1], /bad field `callId`: control characters/);
     for (const line of refused) assert.ok(!line.includes('987654') && !line.includes('\n'), line);
     await sleep(500);
-    assert.deepEqual(pbx.commands, [], 'nothing dialled or dropped');
+    assert.deepEqual([...pbx.requestsOf(119), ...pbx.requestsOf(115)], [], 'nothing dialled or dropped');
   } finally {
     stopListening();
     await page.close();

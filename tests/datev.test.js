@@ -30,6 +30,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // The WebClient never writes on its socket, and neither may the extension.
+  assert.deepEqual(pbx.socketWrites, [], 'nothing written on the WebClient socket');
   // Hang up whatever the test left, so the next test's connector hears only its own calls.
   pbx.hangUpAll();
   await sleep(200);
@@ -40,6 +42,10 @@ afterEach(async () => {
 
 /** @param {number} id @param {number} callId @param {string} number @param {boolean} [incoming] */
 const ring = (id, callId, number, incoming = true) => ({ action: 2, id, callId, state: P.State.Ringing, incoming, callerId: number });
+/** The destinations of the RequestMakeCalls the PBX got from anyone but the page's own code. */
+const dialled = () => pbx.requestsOf(119).map((r) => r.makeCall?.destination);
+/** Call control the PBX got: dials, hang-ups, the WebClient's own WebRTC calls. */
+const control = () => pbx.requests.filter((r) => [115, 116, 117, 118, 119, 164].includes(Number(r.messageId)));
 
 test('HELLO carries the extension from wc.provision, never the session query', async () => {
   const hello = conn.hellos()[0];
@@ -125,35 +131,28 @@ test('two calls at once', async () => {
   ]);
 });
 
-test('DIAL accepted by the PBX', async () => {
-  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49 89 555-0100', context: { syncId: 'datev-1' } });
+test('DIAL with the desk phone the WebClient selected: its RequestMakeCall, POSTed like the WebClient', async () => {
+  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49 89 555-0100' });
   await settle(1, 'the dialled call');
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall), [{ destination: '+49895550100', enableCallControl: true }]);
-  assert.deepEqual(evs(), ['90 dialing outbound +49895550100']);
-  await sleep(3000); // past the confirmation window: no fallback
+  const [r] = pbx.requestsOf(119);
+  assert.deepEqual(r.makeCall, {
+    destination: '+49895550100', deviceId: `sip:${EXT}@192.168.1.50:5060;transport=udp`, enableCallControl: true,
+    useIntercomToSource: undefined,
+  }, 'the desk phone is the first device of the WebClient\'s list when nothing is stored');
+  assert.equal(r.headers.myphonesession, '<session>', 'with the page\'s session key');
+  assert.equal(r.answer?.messageId, 261);
+  assert.deepEqual(evs(), ['90 dialing outbound +49 89 555-0100'], 'as DATEV wrote the number');
   assert.deepEqual(pbx.pageDials, []);
 });
 
-test('DIAL ignored by the PBX is completed by the tel: fallback', async () => {
-  pbx.honourCommands = false;
+test('DIAL with the WebClient\'s softphone selected goes through its dialer, confirmed when it shows the number', async () => {
+  await page.evaluate(() => /** @type {any} */ (window).__selectDevice('3CX WebRTC proxy'));
+  await sleep(1500); // the content script looks at the stored choice every second
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49895550111' });
-  await settle(1, 'the call dialled through the WebClient dialog');
-  assert.equal(pbx.commands.length, 1, 'the frame was tried first');
-  assert.deepEqual(pbx.pageDials, ['+49895550111']);
+  await settle(1, 'the call dialled through the WebClient dialer');
+  assert.deepEqual(pbx.pageDials, ['+49895550111'], 'the WebClient placed it itself (WebRTC)');
+  assert.deepEqual(dialled(), [], 'no RequestMakeCall for the softphone');
   assert.deepEqual(evs(), ['90 dialing outbound +49895550111']);
-});
-
-test('a tel: dialog the page opened is not reported as failed, even when no call follows', async () => {
-  pbx.honourCommands = false;
-  pbx.honourPageDials = false; // the dialog opens, but the operator's PBX starts nothing yet
-  const since = Date.now(); // notices of earlier tests stay in the list
-  conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49895550112' });
-  await waitFor(() => pbx.pageDials.length === 1, 10000, 'the tel: dialog');
-  // The page's answer reached the core, which waits for it at most 8 s (TEL_ANSWER_MS).
-  await sleep(8500);
-  const notes = (await h.status()).notes.filter((/** @type {any} */ n) => n.at >= since).map((/** @type {any} */ n) => n.text.key);
-  assert.ok(!notes.includes('noteTelFailed') && !notes.includes('noteDialFailed'), notes.join());
-  assert.deepEqual(evs(), []);
 });
 
 test('DROP ends the call through its own leg', async () => {
@@ -163,7 +162,8 @@ test('DROP ends the call through its own leg', async () => {
   await settle(2);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DROP', callId: '30' });
   await settle(3);
-  assert.deepEqual(pbx.commands.map((c) => c.dropCall), [{ localConnectionId: 61, isLocal: true, actionIfRinging: 0 }]);
+  assert.deepEqual(pbx.requestsOf(115).map((r) => r.dropCall), [{ localConnectionId: 61, isLocal: true, actionIfRinging: 1 }],
+    'as the WebClient hangs up: the leg, IsLocal, RA_Busy');
   assert.deepEqual(evs(), ['30 offered inbound +4960111', '30 connected inbound +4960111', '30 ended inbound +4960111']);
   assert.equal(conn.received.at(-1).call.reason, 'hangup');
 });
@@ -233,7 +233,7 @@ test('service worker stopped while idle: a DIAL still dials', async () => {
   assert.equal(await h.workerRunning(), false);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0891234' });
   await settle(1, 'the dialled call');
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891234']);
+  assert.deepEqual(dialled(), ['0891234']);
 });
 
 test('offscreen document closed while the worker is stopped: it comes back, and a DIAL dials', async () => {
@@ -246,7 +246,7 @@ test('offscreen document closed while the worker is stopped: it comes back, and 
   await waitFor(() => conn.hellos().length > hellos && conn.client, 15000, 'HELLO from a new document');
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0897777' });
   await settle(1, 'the dialled call');
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0897777']);
+  assert.deepEqual(dialled(), ['0897777']);
 });
 
 test('forged frames from page scripts and other origins are ignored', async () => {
@@ -279,7 +279,7 @@ test('malformed frames and malformed connector messages change nothing', async (
   pbx.send(Uint8Array.from([0xff, 0xff, 0xff]));
   pbx.send(good.subarray(0, good.length - 3));          // truncated
   pbx.send(Uint8Array.from([]));
-  pbx.send(P.otherFrame(227, 2000));
+  pbx.send(P.otherFrame(122, 2000));
   pbx.send(good);
   await settle(1);
   assert.deepEqual(evs(), ['60 offered inbound +4995111']);
@@ -295,7 +295,7 @@ test('malformed frames and malformed connector messages change nothing', async (
     conn.send(bad);
     await sleep(1100); // stay under the rate limit: each message gets its own chance
   }
-  assert.deepEqual(pbx.commands, [], 'nothing dialled or dropped');
+  assert.deepEqual(control(), [], 'nothing dialled or dropped');
   assert.equal(conn.sessions, 1, 'the link stayed up');
   pbx.legs18([{ action: 3, id: 95, state: P.State.Connected }]);
   await settle(2);
@@ -310,28 +310,28 @@ test('a double-clicked DIAL dials once; two numbers 300 ms apart dial twice, in 
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '089 1111' });
   await settle(1);
   await sleep(1500);
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891111'], 'a double click is one dial');
+  assert.deepEqual(dialled(), ['0891111'], 'a double click is one dial');
   await sleep(1000); // past the double-click window
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0892222' });
   await sleep(300);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
-  await waitFor(() => pbx.commands.length >= 3, 5000, 'both dials');
+  await waitFor(() => dialled().length >= 3, 5000, 'both dials');
   await sleep(500);
-  assert.deepEqual(pbx.commands.map((c) => c.makeCall?.destination), ['0891111', '0892222', '0893333']);
+  assert.deepEqual(dialled(), ['0891111', '0892222', '0893333']);
 });
 
 test('blocked prefixes are never dialled; commands with no WebClient tab are refused', async () => {
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0900 123456' });
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '+49 137 99' });
   await sleep(1500);
-  assert.deepEqual(pbx.commands, [], 'no premium-rate or mass-call number dialled');
+  assert.deepEqual(control(), [], 'no premium-rate or mass-call number dialled');
   const status = await h.status();
   assert.equal(status.notes.filter((/** @type {any} */ n) => n.text.key === 'noteBlocked').length, 2, 'shown in the popup');
   await page.close();
   await sleep(300);
   conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number: '0893333' });
   await sleep(1500);
-  assert.equal(pbx.commands.length, 0);
+  assert.equal(control().length, 0);
   const later = await h.status();
   assert.equal(later.notes[0].text.key, 'noteNoTab');
   page = await h.openWebClient(pbx); // for afterEach
@@ -353,11 +353,13 @@ test('frames the page could not hold while the extension was down are counted, a
   for (let i = 0; i < 598; i++) pbx.legs18([{ action: 3, id: 28, state: P.State.Ringing }]);
   pbx.legs18([{ action: 3, id: 28, state: P.State.Connected }]);
   await sleep(2000); // 600 small frames on loopback: all in the page long before this
+  // What the hook saw: the socket's open, its START, the answers to the page's own state
+  // requests, and every binary frame; it holds 512 of them.
+  const seen = await page.evaluate(() => 2 + /** @type {any} */ (window).__wc.posts.length + /** @type {any} */ (window).__received);
   await w.evaluate(() => { chrome.offscreen.createDocument = /** @type {any} */ (globalThis).realCreate; });
-  // Held: the socket's open and 511 frames; lost: the other 89, the answer among them.
   const lost = async () => ((await h.status())?.notes || []).filter((/** @type {any} */ n) => n.text.key === 'noteFramesLost');
   await waitFor(async () => (await lost()).length > 0, 20000, 'the notice');
-  assert.deepEqual((await lost()).map((/** @type {any} */ n) => n.text.args), [['89']]);
+  assert.deepEqual((await lost()).map((/** @type {any} */ n) => n.text.args), [[String(seen - 512)]]);
   await settle(1);
   assert.deepEqual(evs(), ['7 offered inbound +4930777'], 'the call as far as the held frames tell');
 });

@@ -45,7 +45,7 @@ test('a diagnostics recording is masked and replays to the events the connector 
   const seen = conn.received.length;
   pbx.legs18([{ action: 2, id: 63, callId: 963, state: P.State.Ringing, incoming: true, callerId: NUMBER, name: NAME }]);
   await sleep(100);
-  pbx.send(P.otherFrame(227, 64));
+  pbx.send(P.otherFrame(122, 64));
   pbx.legs18([{ action: 3, id: 63, state: P.State.Connected }]);
   await sleep(100);
   pbx.legs18([{ action: 4, id: 63 }]);
@@ -77,6 +77,44 @@ test('a diagnostics recording is masked and replays to the events the connector 
   );
   assert.equal(got[0].call.remoteName, NAME, 'the connector had the name in the clear');
   await o.close();
+});
+
+test('a recording holds the WebClient\'s own requests and answers while the operator dials and hangs up by hand, masked, and replay shows them', async () => {
+  const page = h.context.pages().find((p) => p.url().startsWith(pbx.origin));
+  assert.ok(page, 'the WebClient page');
+  const o = await h.options();
+  await o.click('#diag-start');
+  await waitFor(async () => String(await o.textContent('#diag-state')).startsWith('Recording until'), 5000, 'recording');
+  const seen = conn.received.length;
+  // The operator dials with the WebClient (the desk phone selected there), then hangs up.
+  await page.evaluate((n) => /** @type {any} */ (window).__dialByHand(n), NUMBER);
+  await waitFor(() => conn.events(conn.received.slice(seen)).length === 1, 5000, 'dialing');
+  const leg = [...pbx.legs.keys()].at(-1);
+  assert.equal(await page.evaluate((id) => /** @type {any} */ (window).__hangUpByHand(id), leg), 'ok');
+  await waitFor(() => conn.events(conn.received.slice(seen)).length === 2, 5000, 'ended');
+  await o.click('#diag-stop');
+  const [download] = await Promise.all([o.waitForEvent('download'), o.click('#diag-save')]);
+  const text = fs.readFileSync(await download.path(), 'utf8');
+  await o.close();
+  const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
+  const posts = lines.filter((l) => l.split(' ')[1] === 'POST');
+  const answers = lines.filter((l) => l.split(' ')[1] === 'ANSWER');
+  assert.ok(posts.length >= 2 && answers.length >= 2, `requests and answers recorded:\n${lines.join('\n')}`);
+  const decoded = lines.map((l) => Buffer.from(l.split(' ').at(-1) || '', 'base64').toString('latin1')).join('\n');
+  for (const secret of ['1357913', '891357', 'SESSION-SECRET']) {
+    assert.ok(!text.includes(secret) && !decoded.includes(secret), `"${secret}" in the file`);
+  }
+  const r = spawnSync('cargo', ['run', '-q', '-p', 'cti-core', '--bin', 'replay', '--', '--extension', EXT], {
+    input: text, encoding: 'utf8', cwd: path.resolve(__dirname, '..'), stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  assert.equal(r.status, 0, r.stderr);
+  // What the WebClient sent and what the PBX answered, field by field, numbers masked.
+  assert.match(r.stderr, new RegExp(`POST \\{1: 119, 119: \\{1: "${masked(NUMBER).replace(/[+*]/g, '\\$&')}", 3: "sip:${EXT}@192\\.168\\.1\\.50:5060;transport=udp", 4: 1\\}\\}`), r.stderr);
+  assert.match(r.stderr, /ANSWER 200 \{1: 261, 261: \{1: 1, /, r.stderr);
+  assert.match(r.stderr, /POST \{1: 115, 115: \{1: \d+, 2: 1, 3: 1\}\}/, r.stderr);
+  assert.match(r.stderr, /ANSWER 200 \{1: 207, 207: \{1: 1\}\}/, r.stderr);
+  const replayed = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((m) => `${m.call.state} ${m.call.remoteNumber}`);
+  assert.deepEqual(replayed, [`dialing ${masked(NUMBER)}`, `ended ${masked(NUMBER)}`]);
 });
 
 test('call steps reach the console (the offscreen document\'s, where the core runs) only with debugLogging, and masked', async () => {

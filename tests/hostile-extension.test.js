@@ -75,10 +75,16 @@ test('another extension cannot drive the extension through its ports or messages
       page: await port('webclient', [
         { kind: 'login', pageId: 'evil', seq: 1, identity: { extension: '666', domain: 'evil.test', webclientVersion: '', userName: '' } },
         { kind: 'frames', pageId: 'evil', frames },
-        // The messages added for lost frames and for dial answers: a made-up loss, and a
-        // made-up failure of a dial.
+        // The messages added for lost frames, the WebClient's session and requests, and
+        // the answers to ours: a made-up loss, a made-up end of the session, a made-up
+        // state answer, a made-up device choice, made-up failures of a dial.
         { kind: 'lost', pageId: 'evil', seq: 900 },
-        { kind: 'sent', token: 1, ok: false, why: 'made up' },
+        { kind: 'session', pageId: 'evil', seq: 901, started: false },
+        { kind: 'exchange', pageId: 'evil', seq: 902, ts: Date.now(), request: null, status: 200, answer: a.ring },
+        { kind: 'device', pageId: 'evil', seq: 903, choice: '"3CX WebRTC proxy"' },
+        { kind: 'answer', token: 1, status: 401, body: null, why: 'made up' },
+        { kind: 'dialed', token: 1, ok: false, why: 'made up' },
+        { kind: 'stale', token: 1, choice: '' },
       ]),
       link: await port('link', [{ kind: 'command', command: { kind: 'dial', number: a.number } }]),
       forget: await send({ kind: 'forgetPinnedOrigin' }),
@@ -97,11 +103,13 @@ test('another extension cannot drive the extension through its ports or messages
   await sleep(800);
   assert.deepEqual(conn.events(), [], 'no made-up call reached DATEV');
   assert.ok(conn.hellos().every((/** @type {any} */ m) => m.extension === EXT), 'identity from the real WebClient only');
-  assert.equal(pbx.commands.length, 0, 'no dial at the PBX');
+  assert.equal(pbx.requests.filter((/** @type {any} */ r) => r.messageId === 119 || r.messageId === 115).length, 0, 'no dial at the PBX');
   const last = await h.status();
   assert.deepEqual(last.trust, first.trust, 'trust unchanged');
-  assert.deepEqual(last.notes.filter((/** @type {any} */ n) => ['noteFramesLost', 'noteTelFailed', 'noteDialFailed'].includes(n.text.key)), [],
-    'no made-up loss or failed dial in the popup');
+  const madeUp = ['noteFramesLost', 'noteDialerFailed', 'noteDialFailed', 'noteSessionOver'];
+  assert.deepEqual(last.notes.filter((/** @type {any} */ n) => madeUp.includes(n.text.key)), [],
+    'no made-up loss, ended session or failed dial in the popup');
+  assert.equal(last.rows.webclient.text.key, first.rows.webclient.text.key, 'the WebClient row unchanged');
 
   // The real WebClient still works.
   pbx.legs18([{ action: 2, id: 12, callId: 912, state: P.State.Ringing, incoming: true, callerId: '+49891234567' }]);

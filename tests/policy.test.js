@@ -18,7 +18,7 @@ let h;
 before(async () => {
   if (!canWrite) return;
   fs.writeFileSync(POLICY_FILE, JSON.stringify({
-    '3rdparty': { extensions: { [unpackedId(DIST)]: { dialDelay: 1234, dialMethod: 'tel', webclientOrigins: ['https://pbx.example.com', 'not an origin'] } } },
+    '3rdparty': { extensions: { [unpackedId(DIST)]: { connectorExtension: '102', dialMethod: 'tel', webclientOrigins: ['https://pbx.example.com', 'not an origin'] } } },
   }));
   h = await launch();
 });
@@ -31,7 +31,7 @@ after(async () => {
 test('policy values win and are locked on the options page', { skip: !canWrite && `cannot write ${POLICY_DIR} (not root)` }, async () => {
   assert.equal(h.extensionId, unpackedId(DIST));
   const w = await h.worker();
-  await w.evaluate(() => chrome.storage.local.set({ dialDelay: 500, dialMethod: 'auto', extensionNumber: '42' }));
+  await w.evaluate(() => chrome.storage.local.set({ connectorExtension: '7', dialMethod: 'auto', extensionNumber: '42' }));
   // The options page has the core loaded; settings.js reads the stores through it.
   const opts = await h.options();
   const { values, managedKeys } = await waitFor(async () => {
@@ -39,19 +39,20 @@ test('policy values win and are locked on the options page', { skip: !canWrite &
     return r.managedKeys.length ? r : null;
   }, 10000, 'managed settings');
   await opts.close();
-  assert.deepEqual(managedKeys.sort(), ['dialDelay', 'dialMethod', 'webclientOrigins']);
-  assert.equal(values.dialDelay, 1234);
-  assert.equal(values.dialMethod, 'tel');
+  assert.deepEqual(managedKeys.sort(), ['connectorExtension', 'dialMethod', 'webclientOrigins']);
+  assert.equal(values.connectorExtension, '102');
+  assert.equal(values.dialMethod, 'dialer', 'the name of earlier versions, read as today\'s');
   assert.deepEqual(values.webclientOrigins, ['https://pbx.example.com', 'not an origin'], 'a bad entry is kept, to be shown');
   const { trust } = await h.status();
   assert.deepEqual(trust.configured, ['https://pbx.example.com']);
   assert.deepEqual(trust.unusable, ['not an origin'], 'and is not trusted');
   assert.equal(values.extensionNumber, '42', 'what policy leaves alone stays the operator\'s');
   const popup = await h.options();
-  await waitFor(async () => popup.isDisabled('input[name=dialDelay]'), 5000, 'greyed out');
-  assert.equal(await popup.inputValue('input[name=dialDelay]'), '1234');
+  await waitFor(async () => popup.isDisabled('input[name=connectorExtension]'), 5000, 'greyed out');
+  assert.equal(await popup.inputValue('input[name=connectorExtension]'), '102');
+  assert.equal(await popup.inputValue('select[name=dialMethod]'), 'dialer');
   assert.equal(await popup.isDisabled('input[name=extensionNumber]'), false);
-  assert.equal(await popup.textContent('label:has(input[name=dialDelay]) small.admin'), 'Set by your administrator',
+  assert.equal(await popup.textContent('label:has(input[name=connectorExtension]) small.admin'), 'Set by your administrator',
     'the page says why the field is locked');
   await popup.close();
 });

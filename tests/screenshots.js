@@ -25,7 +25,7 @@ async function shoot(lang) {
     await popup.locator('body').screenshot({ path: path.join(DOCS, `popup-${lang}.png`) });
     const options = await h.options();
     await options.setViewportSize({ width: 760, height: 900 });
-    await options.waitForFunction(() => /** @type {HTMLInputElement} */ (document.querySelector('input[name=dialDelay]')).value !== '');
+    await options.waitForFunction(() => /** @type {HTMLSelectElement} */ (document.querySelector('select[name=dialMethod]')).value !== '');
     const height = await options.evaluate(() => document.documentElement.scrollHeight);
     await options.setViewportSize({ width: 760, height });
     await options.screenshot({ path: path.join(DOCS, `options-${lang}.png`) });

@@ -43,22 +43,23 @@ for (const lang of ['en', 'de']) {
 
     test('the options page: labels from _locales, checked as you type', async () => {
       const o = await h.options();
-      await waitFor(async () => (await o.inputValue('input[name=dialDelay]')) !== '', 5000, 'settings loaded');
+      await waitFor(async () => (await o.inputValue('select[name=dialMethod]')) !== '', 5000, 'settings loaded');
       assert.equal(await o.evaluate(() => document.documentElement.lang.slice(0, 2)), lang);
-      await o.fill('input[name=dialDelay]', '9000');
-      await waitFor(async () => (await o.textContent('label:has(input[name=dialDelay]) small.error')) === msg(lang, 'invalid_dialDelay'), 3000, 'refused');
+      await o.fill('input[name=connectorExtension]', '10x');
+      await waitFor(async () => (await o.textContent('label:has(input[name=connectorExtension]) small.error')) === msg(lang, 'invalid_connectorExtension'), 3000, 'refused');
       assert.equal(await o.isDisabled('button[type=submit]'), true);
       await o.fill('input[name=dialBlockedPrefixes]', '0900 09x1');
       await waitFor(async () => (await o.textContent('label:has(input[name=dialBlockedPrefixes]) small.error')) === msg(lang, 'invalid_dialBlockedPrefixes'), 3000, 'refused');
       assert.deepEqual(await foreignTexts(o, lang), []);
       if (lang === 'de') assert.deepEqual(await englishLeftovers(o), []);
-      await o.fill('input[name=dialDelay]', '900');
+      await o.fill('input[name=connectorExtension]', '');
+      await o.selectOption('select[name=dialMethod]', 'request');
       await o.fill('input[name=dialBlockedPrefixes]', '0900 +49137');
       assert.equal(await o.isDisabled('button[type=submit]'), false);
       await o.click('button[type=submit]');
       await waitFor(async () => (await o.textContent('#saved')) === msg(lang, 'saved'), 5000, 'saved');
-      const stored = await (await h.worker()).evaluate(() => chrome.storage.local.get(['dialDelay', 'dialBlockedPrefixes']));
-      assert.deepEqual(stored, { dialDelay: 900, dialBlockedPrefixes: ['0900', '+49137'] });
+      const stored = await (await h.worker()).evaluate(() => chrome.storage.local.get(['dialMethod', 'dialBlockedPrefixes']));
+      assert.deepEqual(stored, { dialMethod: 'request', dialBlockedPrefixes: ['0900', '+49137'] });
       await o.close();
     });
 

@@ -1,12 +1,23 @@
 //! What the connector link sends, and when: the outbox and the port search order.
 //!
-//! The connector forgets every call when its socket closes, and drops an `ended` for a
-//! call it never saw. So the outbox keeps, in order, every event of each call that is
-//! still live, plus every event not yet delivered. On a new session (after HELLO_ACK) it
-//! sends that whole log again: calls in progress are re-announced with their history
-//! (`offered` then `connected`, with their original times), and a call that ended while
-//! the connector was away arrives complete, so DATEV can still journal it. Once a call's
-//! `ended` has been handed to a live session, its entries leave the log.
+//! The connector has two layers (`spec/connector-v1.md`, "What the connector does with
+//! events"): its socket layer forgets every call when the socket closes; its DATEV layer
+//! keeps its calls until they end (or 4 h) for as long as the connector runs. A call id
+//! announced again on a new socket of the same run is a second call in DATEV, whose first
+//! call then never ends (and DATEV refuses journal entries while a call is listed). So
+//! what a new session gets depends on which run of the connector knows the call:
+//! - a call this run already has (announced to an earlier session of it; the socket
+//!   closed from our side, as when the offscreen document restarted) is **left alone**:
+//!   nothing sent about it can reach DATEV's call, and anything sent would make a second
+//!   one. It stays listed in DATEV until the connector restarts or 4 h pass;
+//! - a call no run has, or only a run that is gone (the connector closed the socket,
+//!   which it does when it stops), is **caught up** in as few events as say what it is:
+//!   `connected` for a call already answered (no caller popup for a call in progress),
+//!   `offered` or `dialing` for one still ringing or never answered, then `ended` if it
+//!   ended (a call that ended while the connector was away still reaches DATEV, recorded
+//!   at the reconnect: the connector ignores `ts`).
+//!
+//! Once a call's `ended` has been handed to a live session, its entries leave the log.
 //!
 //! Handed is not yet sent: a socket the connector has begun to close is CLOSING before the
 //! shell hears of it, and what is put on it then goes nowhere. The shell says so at once
@@ -44,6 +55,14 @@ pub struct Outbox {
     in_session: bool,
     dropped: u64,
     next_seq: u64,
+    /// The connector's run, as far as we can tell: it counts the sessions the connector
+    /// ended (it closes a socket when it stops), not those we ended.
+    run: u64,
+    /// The run that was told of each call in the log (and of the calls kept aside).
+    told: BTreeMap<String, u64>,
+    /// Calls the connector's run has from an earlier session: nothing more is sent about
+    /// them (at most `max_queued`; a call leaves when it ends).
+    left_alone: VecDeque<String>,
     /// The entries of calls whose `ended` was handed to the last session, with the number
     /// of that `ended`, until the next session starts (a failed send may be said after the
     /// session went down in the same turn). At most as many calls as the log holds
@@ -68,6 +87,9 @@ impl Outbox {
             in_session: false,
             dropped: 0,
             next_seq: 0,
+            run: 0,
+            told: BTreeMap::new(),
+            left_alone: VecDeque::new(),
             handed: VecDeque::new(),
         }
     }
@@ -93,11 +115,28 @@ impl Outbox {
     }
 
     /// A new event from the tracker. Returns what to send now (nothing while no session is
-    /// up: the event waits in the log).
+    /// up: the event waits in the log; nothing about a call left alone, whose events are
+    /// kept for a later run of the connector until it ends).
     pub fn push(&mut self, ev: CallEvent) -> Vec<Outgoing> {
+        if let Some(i) = self.left_alone.iter().position(|id| *id == ev.call.id) {
+            if ev.call.state == CallState::Ended {
+                // Over: the run that has it keeps it listed; no later run needs it.
+                let id = self.left_alone.remove(i).unwrap_or_default();
+                self.log.retain(|e| e.ev.call.id != id);
+                self.told.remove(&id);
+            } else {
+                self.log.push_back(Entry { seq: self.next_seq, ev });
+                self.next_seq += 1;
+                self.bound();
+            }
+            return Vec::new();
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         let out = self.in_session.then(|| Outgoing { seq, text: ev.to_json() });
+        if out.is_some() {
+            self.told.insert(ev.call.id.clone(), self.run);
+        }
         let ended = (out.is_some() && ev.call.state == CallState::Ended).then(|| ev.call.id.clone());
         self.log.push_back(Entry { seq, ev });
         self.bound();
@@ -107,26 +146,76 @@ impl Outbox {
         out.into_iter().collect()
     }
 
-    /// HELLO_ACK received on a fresh socket: the connector knows nothing. Returns the whole
-    /// log, in order, to send now.
-    pub fn session_started(&mut self) -> Vec<Outgoing> {
+    /// HELLO_ACK received on a fresh socket: its socket layer knows nothing. Returns what to
+    /// send now, in order (see the module: calls this run has are left alone, the others
+    /// caught up), and how many calls were left alone.
+    pub fn session_started(&mut self) -> (Vec<Outgoing>, usize) {
         self.in_session = true;
         self.handed.clear();
-        let out = self.log.iter().map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() }).collect();
-        // Every call that ended is handed at once, in one pass over the log.
-        let mut ended: BTreeMap<&str, u64> = BTreeMap::new();
-        for e in self.log.iter().filter(|e| e.ev.call.state == CallState::Ended) {
-            ended.entry(&e.ev.call.id).or_insert(e.seq);
+        let run = self.run;
+        let mut ids: Vec<String> = Vec::new();
+        for e in &self.log {
+            if !ids.contains(&e.ev.call.id) {
+                ids.push(e.ev.call.id.clone());
+            }
         }
-        let ended: BTreeMap<String, u64> = ended.into_iter().map(|(id, seq)| (id.to_owned(), seq)).collect();
+        // Calls this run was told of in an earlier session: left alone from now on (one
+        // that ended is over for good).
+        let mut newly_left = 0;
+        let known: Vec<String> = ids.iter().filter(|id| self.told.get(*id) == Some(&run)).cloned().collect();
+        for id in &known {
+            newly_left += 1;
+            let ended = self.log.iter().any(|e| e.ev.call.id == *id && e.ev.call.state == CallState::Ended);
+            if ended {
+                self.log.retain(|e| e.ev.call.id != *id);
+                self.told.remove(id);
+            } else if !self.left_alone.contains(id) {
+                if self.left_alone.len() >= self.max_queued {
+                    self.left_alone.pop_front();
+                }
+                self.left_alone.push_back(id.clone());
+            }
+        }
+        // The others, in the order of the log, each in as few events as say what it is.
+        let others: Vec<&String> =
+            ids.iter().filter(|id| self.told.get(*id) != Some(&run) && !self.left_alone.contains(id)).collect();
+        let keep: Vec<u64> =
+            others.iter().flat_map(|id| catch_up(self.log.iter().filter(|e| e.ev.call.id == **id))).collect();
+        let out =
+            self.log.iter().filter(|e| keep.contains(&e.seq)).map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() });
+        let out: Vec<Outgoing> = out.collect();
+        for id in &others {
+            self.told.insert((*id).clone(), run);
+        }
+        // Every call that ended is handed at once, in one pass over the log.
+        let mut ended: BTreeMap<String, u64> = BTreeMap::new();
+        for e in self.log.iter().filter(|e| e.ev.call.state == CallState::Ended) {
+            ended.entry(e.ev.call.id.clone()).or_insert(e.seq);
+        }
         self.hand_where(|id| ended.get(id).copied());
-        out
+        let in_log: std::collections::BTreeSet<&str> = self.log.iter().map(|e| e.ev.call.id.as_str()).collect();
+        let handed: std::collections::BTreeSet<&str> =
+            self.handed.iter().flat_map(|(_, es)| es.iter().map(|e| e.ev.call.id.as_str())).collect();
+        self.told.retain(|id, _| in_log.contains(id.as_str()) || handed.contains(id.as_str()));
+        (out, newly_left)
     }
 
     /// The socket closed: what follows waits for the next session. What was handed to it
-    /// counts as delivered unless the shell says otherwise in this same turn.
-    pub fn session_ended(&mut self) {
+    /// counts as delivered unless the shell says otherwise in this same turn. `by_connector`:
+    /// the connector closed it, which it does when it stops: the next session is taken to
+    /// be with a new run of it, which knows none of the calls.
+    pub fn session_ended(&mut self, by_connector: bool) {
         self.in_session = false;
+        if by_connector {
+            self.run += 1;
+            self.left_alone.clear();
+        }
+    }
+
+    /// Calls in progress left alone because the connector's run has them from an earlier
+    /// session.
+    pub fn left_alone(&self) -> usize {
+        self.left_alone.len()
     }
 
     /// The shell could not send `seq` (its socket was no longer open), so nothing after it
@@ -134,7 +223,10 @@ impl Outbox {
     /// back into the log, its history with it, in the order it was pushed. Returns how
     /// many calls came back.
     pub fn unsent(&mut self, seq: u64) -> usize {
-        self.in_session = false;
+        if self.in_session {
+            // The connector had begun to close the socket: a connector that stops does.
+            self.session_ended(true);
+        }
         let mut calls = 0;
         // Kept in the order their `ended` was handed, so the unsent ones are at the back.
         while self.handed.back().is_some_and(|(ended, _)| *ended >= seq) {
@@ -181,6 +273,17 @@ impl Outbox {
     }
 }
 
+/// The entries of one call (in order) that a connector run that knows nothing of it
+/// gets, by their numbers: the first `connected` if the call was ever up (a new call in
+/// DATEV, answered, without a caller popup), else its first `offered`, `dialing` or
+/// `ringing`; then its `ended`, if it ended.
+fn catch_up<'a>(entries: impl Iterator<Item = &'a Entry> + Clone) -> Vec<u64> {
+    let first = |pick: fn(CallState) -> bool| entries.clone().find(|e| pick(e.ev.call.state)).map(|e| e.seq);
+    let start = first(|s| s == CallState::Connected)
+        .or_else(|| first(|s| matches!(s, CallState::Offered | CallState::Dialing | CallState::Ringing)));
+    [start, first(|s| s == CallState::Ended)].into_iter().flatten().collect()
+}
+
 /// The range the connector binds in.
 pub const PORT_RANGE: std::ops::RangeInclusive<u16> = 19800..=19899;
 
@@ -192,21 +295,42 @@ pub fn preferred_port(extension: &str) -> Option<u16> {
     (1024..=65535).contains(&port).then_some(port as u16)
 }
 
-/// The probe plan: first the preferred port, then the last port that worked, then the
-/// rest of the range (probed in parallel by the shell). A configured port replaces it all.
-pub fn probe_plan(extension: &str, configured: u16, last_good: u16) -> (Vec<u16>, Vec<u16>) {
+/// How far from our own extension the search looks for a connector set up for another
+/// one (a typo in its wizard, a desk swapped): its port is 19800 + that extension.
+pub const NEIGHBOURHOOD: u32 = 50;
+
+/// The probe plan: first the preferred port (and that of an accepted extension), then the
+/// last port that worked, then the rest of the range and the ports of the extensions near
+/// ours (probed in parallel by the shell). A configured port replaces it all.
+pub fn probe_plan(extension: &str, accepted: &str, configured: u16, last_good: u16) -> (Vec<u16>, Vec<u16>) {
     if configured != 0 {
         return (vec![configured], Vec::new());
     }
     let mut first = Vec::new();
-    if let Some(p) = preferred_port(extension) {
-        first.push(p);
+    for p in [preferred_port(extension), preferred_port(accepted), (last_good != 0).then_some(last_good)]
+        .into_iter()
+        .flatten()
+    {
+        if !first.contains(&p) {
+            first.push(p);
+        }
     }
-    if last_good != 0 && !first.contains(&last_good) {
-        first.push(last_good);
-    }
-    let rest = PORT_RANGE.filter(|p| !first.contains(p)).collect();
+    let near = extension.parse::<u32>().ok().map(|e| e.saturating_sub(NEIGHBOURHOOD)..=e + NEIGHBOURHOOD);
+    let near = near.into_iter().flatten().filter_map(|e| preferred_port(&e.to_string()));
+    let mut rest: Vec<u16> = PORT_RANGE.chain(near).filter(|p| !first.contains(p)).collect();
+    rest.sort_unstable();
+    rest.dedup();
     (first, rest)
+}
+
+/// The ports probed between searches: those of the plan's first part, and the first of the
+/// range (a connector whose own extension is empty takes the first free port).
+pub fn quick_ports(extension: &str, accepted: &str, configured: u16, last_good: u16) -> Vec<u16> {
+    let (mut ports, _) = probe_plan(extension, accepted, configured, last_good);
+    if configured == 0 && !ports.contains(PORT_RANGE.start()) {
+        ports.push(*PORT_RANGE.start());
+    }
+    ports
 }
 
 #[cfg(test)]
@@ -238,29 +362,94 @@ mod tests {
             .collect()
     }
 
+    fn started(o: &mut Outbox) -> Vec<String> {
+        let (out, _) = o.session_started();
+        states(&out)
+    }
+
+    fn out_dir(id: &str, state: CallState, ts: u64) -> CallEvent {
+        let mut e = ev(id, state, ts);
+        e.call.direction = Direction::Outbound;
+        e
+    }
+
     #[test]
-    fn events_wait_for_a_session_and_go_in_order() {
+    fn events_wait_for_a_session_and_a_call_the_connector_never_had_is_caught_up() {
         let mut o = Outbox::default();
         assert!(o.push(ev("1", CallState::Offered, 1)).is_empty());
-        assert!(o.push(ev("2", CallState::Dialing, 2)).is_empty());
+        assert!(o.push(out_dir("2", CallState::Dialing, 2)).is_empty());
         assert!(o.push(ev("1", CallState::Connected, 3)).is_empty());
-        assert_eq!(states(&o.session_started()), ["1 offered", "2 dialing", "1 connected"]);
+        // Call 1 is answered already: `connected` alone (no caller popup for it).
+        assert_eq!(started(&mut o), ["2 dialing", "1 connected"]);
         assert_eq!(states(&o.push(ev("1", CallState::Ended, 4))), ["1 ended"]);
         assert_eq!(o.len(), 1, "only call 2 is live");
     }
 
     #[test]
-    fn a_new_session_hears_the_live_calls_again_and_calls_that_ended_meanwhile() {
+    fn a_call_is_caught_up_in_the_fewest_events_that_say_what_it_was() {
+        let mut o = Outbox::default();
+        // While the connector is away: answered, missed, outbound unanswered and answered,
+        // and one still ringing.
+        for (id, states_of, out) in [
+            ("a", &[CallState::Offered, CallState::Connected, CallState::Ended][..], false),
+            ("b", &[CallState::Offered, CallState::Ended][..], false),
+            ("c", &[CallState::Dialing, CallState::Ringing, CallState::Ended][..], true),
+            ("d", &[CallState::Dialing, CallState::Ringing, CallState::Connected, CallState::Ended][..], true),
+            ("e", &[CallState::Offered][..], false),
+        ] {
+            for (i, s) in states_of.iter().enumerate() {
+                o.push(if out { out_dir(id, *s, i as u64) } else { ev(id, *s, i as u64) });
+            }
+        }
+        assert_eq!(
+            started(&mut o),
+            [
+                "a connected",
+                "a ended",
+                "b offered",
+                "b ended",
+                "c dialing",
+                "c ended",
+                "d connected",
+                "d ended",
+                "e offered"
+            ]
+        );
+    }
+
+    #[test]
+    fn after_we_closed_the_socket_the_connectors_calls_are_left_alone() {
         let mut o = Outbox::default();
         o.session_started();
         o.push(ev("1", CallState::Offered, 1));
         o.push(ev("1", CallState::Connected, 2));
         o.push(ev("2", CallState::Offered, 3));
-        o.session_ended();
+        // The offscreen document restarted: our socket closed, the connector runs on.
+        o.session_ended(false);
         o.push(ev("2", CallState::Connected, 4));
         o.push(ev("2", CallState::Ended, 5));
-        assert_eq!(states(&o.session_started()), ["1 offered", "1 connected", "2 offered", "2 connected", "2 ended"]);
-        assert_eq!(states(&o.session_started()), ["1 offered", "1 connected"]);
+        o.push(ev("3", CallState::Offered, 6));
+        let (out, left) = o.session_started();
+        assert_eq!(states(&out), ["3 offered"], "a call it never had is caught up");
+        assert_eq!(left, 2, "calls 1 and 2: DATEV lists them still");
+        assert_eq!(o.left_alone(), 1, "call 1 is in progress");
+        // Nothing more is sent about call 1: it would be a second call in DATEV.
+        assert!(o.push(ev("1", CallState::Ended, 7)).is_empty());
+        assert_eq!(o.left_alone(), 0, "it ended");
+        assert_eq!(states(&o.push(ev("3", CallState::Ended, 8))), ["3 ended"]);
+    }
+
+    #[test]
+    fn after_the_connector_closed_the_socket_a_new_run_gets_the_calls_caught_up() {
+        let mut o = Outbox::default();
+        o.session_started();
+        o.push(ev("1", CallState::Offered, 1));
+        o.push(ev("1", CallState::Connected, 2));
+        o.session_ended(true); // the connector stopped
+        assert_eq!(started(&mut o), ["1 connected"], "the new run has nothing of call 1");
+        o.session_ended(false);
+        assert!(started(&mut o).is_empty(), "this run had it");
+        assert_eq!(o.left_alone(), 1);
     }
 
     #[test]
@@ -274,9 +463,10 @@ mod tests {
         let two_ended = o.push(ev("2", CallState::Ended, 5));
         assert_eq!(o.len(), 1, "only call 3 is live");
         // The socket was CLOSING when call 2's end was put on it (call 1's end had left):
+        // the connector was closing it, as it does when it stops.
         assert_eq!(o.unsent(two_ended[0].seq), 1);
         assert!(o.push(ev("3", CallState::Connected, 6)).is_empty(), "the session is over");
-        assert_eq!(states(&o.session_started()), ["2 offered", "3 offered", "2 ended", "3 connected"]);
+        assert_eq!(started(&mut o), ["2 offered", "2 ended", "3 connected"]);
     }
 
     #[test]
@@ -287,13 +477,14 @@ mod tests {
         o.push(ev("1", CallState::Ended, 2));
         o.push(ev("2", CallState::Offered, 3));
         let ended = o.push(ev("2", CallState::Ended, 4));
-        // The session went down earlier in the turn that sends call 2's end, which fails.
-        o.session_ended();
+        // The session went down (the connector closed it) earlier in the turn that sends
+        // call 2's end, which fails.
+        o.session_ended(true);
         assert_eq!(o.unsent(ended[0].seq), 1);
-        assert_eq!(states(&o.session_started()), ["2 offered", "2 ended"]);
+        assert_eq!(started(&mut o), ["2 offered", "2 ended"]);
         // This session closes, and nothing is said: its calls were delivered.
-        o.session_ended();
-        assert!(o.session_started().is_empty());
+        o.session_ended(true);
+        assert!(started(&mut o).is_empty());
         assert_eq!(o.handed(), 0);
     }
 
@@ -304,10 +495,10 @@ mod tests {
             o.push(ev(&i.to_string(), CallState::Offered, i));
             o.push(ev(&i.to_string(), CallState::Ended, i));
         }
-        let sent = o.session_started();
+        let (sent, _) = o.session_started();
         assert_eq!(sent.len(), 200);
         assert_eq!(o.unsent(sent[0].seq), 100, "the socket closed under the first text");
-        assert_eq!(o.session_started().len(), 200);
+        assert_eq!(o.session_started().0.len(), 200);
     }
 
     #[test]
@@ -316,11 +507,11 @@ mod tests {
         o.push(ev("1", CallState::Offered, 1));
         o.push(ev("1", CallState::Ended, 2));
         o.push(ev("2", CallState::Offered, 3));
-        let sent = o.session_started();
+        let (sent, _) = o.session_started();
         assert_eq!(states(&sent), ["1 offered", "1 ended", "2 offered"]);
         // The socket closed under the very first text.
         assert_eq!(o.unsent(sent[0].seq), 1);
-        assert_eq!(states(&o.session_started()), ["1 offered", "1 ended", "2 offered"]);
+        assert_eq!(started(&mut o), ["1 offered", "1 ended", "2 offered"]);
     }
 
     #[test]
@@ -330,7 +521,7 @@ mod tests {
             o.push(ev(&i.to_string(), CallState::Offered, i));
         }
         assert_eq!(o.dropped(), 2);
-        assert_eq!(states(&o.session_started()), ["2 offered", "3 offered", "4 offered"]);
+        assert_eq!(started(&mut o), ["2 offered", "3 offered", "4 offered"]);
     }
 
     #[test]
@@ -338,12 +529,21 @@ mod tests {
         assert_eq!(preferred_port("1005"), Some(20805));
         assert_eq!(preferred_port("99999"), None);
         assert_eq!(preferred_port("abc"), None);
-        let (first, rest) = probe_plan("0", 0, 19805);
+        let (first, rest) = probe_plan("0", "", 0, 19805);
         assert_eq!(first, [19800, 19805]);
-        assert_eq!(rest.len(), 98);
-        assert_eq!(probe_plan("101", 19850, 19805), (vec![19850], vec![]));
-        let (first, rest) = probe_plan("", 0, 0);
+        assert_eq!(rest.len(), 98, "the neighbourhood of 0 lies in the range");
+        assert_eq!(probe_plan("101", "", 19850, 19805), (vec![19850], vec![]));
+        let (first, rest) = probe_plan("", "", 0, 0);
         assert!(first.is_empty());
         assert_eq!(rest.len(), 100);
+        // Extension 101 (port 19901): a connector set up for 102 takes 19902, beyond the
+        // range; the search looks at the ports of 51–151 too, and an accepted 102 first.
+        let (first, rest) = probe_plan("101", "", 0, 0);
+        assert_eq!(first, [19901]);
+        assert!(rest.contains(&19902) && rest.contains(&19951) && !rest.contains(&19952));
+        assert_eq!(rest.len(), 100 + 51);
+        assert_eq!(probe_plan("101", "102", 0, 19901).0, [19901, 19902]);
+        assert_eq!(quick_ports("101", "102", 0, 19850), [19901, 19902, 19850, 19800]);
+        assert_eq!(quick_ports("101", "", 19999, 19850), [19999], "a configured port is the only one");
     }
 }

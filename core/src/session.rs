@@ -11,12 +11,22 @@
 //!   port ever tried.
 //! - HELLO on every new socket; no HELLO_ACK within [`HELLO_ACK_TIMEOUT_MS`]: HELLO again,
 //!   [`HELLO_TRIES`] times in all, then close and search on.
-//! - Only a HELLO_ACK whose `extension` equals ours makes the session Ready. Any other
-//!   (a process squatting the port, another user's connector on a terminal server) is "not
-//!   our connector": nothing is sent there, none of its COMMANDs is carried out, the socket
-//!   closes and the search goes on without that port. An ack that does not name an
+//! - Only a HELLO_ACK whose `extension` equals ours makes the session Ready, or one naming
+//!   the extension the operator or an administrator accepted (`LinkConfig::accepted_extension`)
+//!   on the port a connector for that extension takes (or the configured port). The
+//!   connector acknowledges with the extension in its own settings, never ours
+//!   (`spec/connector-v1.md`), so any other ack is "not our connector" as far as we can
+//!   tell: nothing is sent there, none of its COMMANDs is carried out, the socket closes
+//!   and the search goes on without that port. One on the port of the extension it names
+//!   is told apart (`Foreign::own_port`): most likely a connector set up for another
+//!   extension (an old setup, hot-desking, a typo in its wizard), or a colleague's on a
+//!   shared PC; a squatter on our port names another one. An ack that does not name an
 //!   extension never counts: the deployed connector always names it, and accepting a
 //!   missing one would let a squatter pass by leaving the field out.
+//! - The connector's Auto mode listens only in windows of about 8 s, about every 38 s,
+//!   until a first HELLO: besides the rounds over the whole range (backing off to 30 s),
+//!   the likely ports are probed every [`QUICK_PROBE_MS`], so such a window is found
+//!   within a few seconds of opening.
 //! - Only a Ready session remembers its port as the last good one and passes COMMANDs on.
 //! - Every round of probing and every socket has its own generation; a report carrying an
 //!   older generation is stale and changes nothing.
@@ -24,7 +34,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::connector::{self, Command, Hello, Incoming, MAX_MESSAGE_BYTES};
-use crate::link::probe_plan;
+use crate::link::{preferred_port, probe_plan, quick_ports};
 
 /// How long to wait for HELLO_ACK after each HELLO (the spec's "about 2 s").
 pub const HELLO_ACK_TIMEOUT_MS: u64 = 2_000;
@@ -39,6 +49,9 @@ pub const OPEN_TIMEOUT_MS: u64 = 5_000;
 pub const BACKOFF_MIN_MS: u64 = 2_000;
 /// Longest wait between searches.
 pub const BACKOFF_MAX_MS: u64 = 30_000;
+/// How often the likely ports (the preferred ones, the last good one, the first of the
+/// range) are probed between searches: well inside the connector's 8 s windows.
+pub const QUICK_PROBE_MS: u64 = 4_000;
 
 /// What the shell knows about the operator and the settings. The call path's core
 /// decides it (`bridge::Bridge::link_config`); the offscreen document hands it to the
@@ -55,6 +68,9 @@ pub struct LinkConfig {
     pub bridge_port: u16,
     /// The port of the last session that reached Ready (persisted by the shell); 0 = none.
     pub last_good_port: u16,
+    /// A connector set up for this extension counts as ours too (the setting
+    /// `connectorExtension`); empty: only ours.
+    pub accepted_extension: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -77,8 +93,7 @@ pub struct LinkStatus {
     /// The port being connected to or connected on.
     pub port: Option<u16>,
     /// The last port that acknowledged HELLO for another extension (`""`: it named none).
-    #[serde(serialize_with = "js::foreign")]
-    pub foreign: Option<(u16, String)>,
+    pub foreign: Option<Foreign>,
     /// The last port that did not acknowledge HELLO at all.
     pub no_ack_port: Option<u16>,
 }
@@ -113,9 +128,12 @@ pub enum LinkEffect {
         generation: u32,
         port: u16,
     },
-    /// The Ready session with this generation is over.
+    /// The Ready session with this generation is over; `by_connector` when the connector
+    /// closed the socket (it does when it stops), not we.
+    #[serde(rename_all = "camelCase")]
     Down {
         generation: u32,
+        by_connector: bool,
     },
     /// Persist `port` as the last good port.
     RememberPort {
@@ -172,16 +190,16 @@ mod js {
     pub fn log<S: Serializer>(line: &str, s: S) -> Result<S::Ok, S::Error> {
         one(s, "line", line)
     }
+}
 
-    #[derive(Serialize)]
-    struct Foreign<'a> {
-        port: u16,
-        extension: &'a str,
-    }
-
-    pub fn foreign<S: Serializer>(f: &Option<(u16, String)>, s: S) -> Result<S::Ok, S::Error> {
-        f.as_ref().map(|(port, extension)| Foreign { port: *port, extension }).serialize(s)
-    }
+/// A connector that acknowledged HELLO for another extension than ours.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Foreign {
+    pub port: u16,
+    pub extension: String,
+    /// It answered on the port a connector for that extension takes (19800 + it).
+    pub own_port: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,9 +214,15 @@ enum Phase {
     ProbeRest {
         outstanding: BTreeSet<u16>,
     },
-    /// Nothing to do until `until`, then a new round.
+    /// Probing the likely ports between searches; the next search is due at `until`.
+    ProbeQuick {
+        outstanding: BTreeSet<u16>,
+        until: u64,
+    },
+    /// Nothing to do until `until`, then a new round; the likely ports at `quick_at`.
     Backoff {
         until: u64,
+        quick_at: u64,
     },
     /// Socket asked for, not yet open.
     Opening {
@@ -227,7 +251,7 @@ pub struct ConnectorSession {
     backoff_ms: u64,
     /// Ports that answered but were not our connector, skipped until a round finds nothing.
     rejected: BTreeSet<u16>,
-    foreign: Option<(u16, String)>,
+    foreign: Option<Foreign>,
     no_ack_port: Option<u16>,
     last_status: LinkStatus,
     effects: VecDeque<LinkEffect>,
@@ -260,6 +284,7 @@ impl ConnectorSession {
         cfg.extension = cfg.extension.trim().to_owned();
         let restart = cfg.extension != self.config.extension
             || cfg.bridge_port != self.config.bridge_port
+            || cfg.accepted_extension != self.config.accepted_extension
             || (self.phase == Phase::Waiting && !cfg.extension.is_empty());
         self.config = cfg;
         if !restart {
@@ -289,7 +314,8 @@ impl ConnectorSession {
     /// When `handle_timeout` should next run, in ms (the same clock as `now`).
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.phase {
-            Phase::Backoff { until } => Some(until),
+            Phase::Backoff { until, quick_at } => Some(until.min(quick_at)),
+            Phase::ProbeQuick { until, .. } => Some(until),
             Phase::Opening { deadline, .. } | Phase::AwaitingAck { deadline, .. } => Some(deadline),
             _ => None,
         }
@@ -302,7 +328,8 @@ impl ConnectorSession {
 
     pub fn handle_timeout(&mut self, now: u64) {
         match self.phase {
-            Phase::Backoff { until } if now >= until => self.start_round(now),
+            Phase::Backoff { until, .. } | Phase::ProbeQuick { until, .. } if now >= until => self.start_round(now),
+            Phase::Backoff { until, quick_at } if now >= quick_at => self.quick_round(until),
             Phase::Opening { port, deadline } if now >= deadline => {
                 self.log(format!("port {port}: WebSocket did not open within {OPEN_TIMEOUT_MS} ms"));
                 self.give_up_port(port, true, now);
@@ -344,6 +371,17 @@ impl ConnectorSession {
                     self.connect(port, now);
                 } else if none_left {
                     self.round_failed(now);
+                }
+            }
+            Phase::ProbeQuick { outstanding, until } if outstanding.contains(&port) => {
+                outstanding.remove(&port);
+                let (none_left, until) = (outstanding.is_empty(), *until);
+                if ok {
+                    self.connect(port, now);
+                } else if none_left {
+                    // Back to waiting for the next search, the same one as before.
+                    self.generation = self.generation.wrapping_add(1);
+                    self.phase = Phase::Backoff { until, quick_at: now + QUICK_PROBE_MS };
                 }
             }
             _ => {}
@@ -397,10 +435,19 @@ impl ConnectorSession {
             Incoming::HelloAck(_) if ready => self.log(format!("port {port}: repeated HELLO_ACK ignored")),
             Incoming::HelloAck(ack) => {
                 let theirs = ack.extension.as_deref().map(str::trim).unwrap_or("");
-                if ack.extension.is_some() && theirs == self.config.extension {
+                let own_port = preferred_port(theirs) == Some(port);
+                let accepted = !theirs.is_empty()
+                    && theirs == self.config.accepted_extension
+                    && (own_port || self.config.bridge_port == port);
+                if ack.extension.is_some() && (theirs == self.config.extension || accepted) {
+                    if accepted && theirs != self.config.extension {
+                        self.log(format!(
+                            "port {port}: the connector set up for extension {theirs} is used, as accepted"
+                        ));
+                    }
                     self.become_ready(port, ack.bridge_version.as_deref());
                 } else {
-                    self.foreign_ack(port, theirs.to_owned(), now);
+                    self.foreign_ack(port, theirs.to_owned(), own_port, now);
                 }
             }
             Incoming::Command(cmd) if ready => self.effects.push_back(LinkEffect::Command(cmd)),
@@ -428,7 +475,7 @@ impl ConnectorSession {
         }
         match self.phase {
             Phase::Ready { port } => {
-                self.effects.push_back(LinkEffect::Down { generation });
+                self.effects.push_back(LinkEffect::Down { generation, by_connector: true });
                 self.log(format!("connector on port {port} closed; searching again"));
                 self.backoff(now);
             }
@@ -440,7 +487,8 @@ impl ConnectorSession {
     // ---- internals ---------------------------------------------------------------------
 
     fn start_round(&mut self, now: u64) {
-        let (first, rest) = probe_plan(&self.config.extension, self.config.bridge_port, self.config.last_good_port);
+        let c = &self.config;
+        let (first, rest) = probe_plan(&c.extension, &c.accepted_extension, c.bridge_port, c.last_good_port);
         let first: VecDeque<u16> = first.into_iter().filter(|p| !self.rejected.contains(p)).collect();
         let rest: Vec<u16> = rest.into_iter().filter(|p| !self.rejected.contains(p)).collect();
         self.generation = self.generation.wrapping_add(1);
@@ -456,6 +504,22 @@ impl ConnectorSession {
 
     fn probe(&mut self, ports: Vec<u16>) {
         self.effects.push_back(LinkEffect::Probe { generation: self.generation, ports, timeout_ms: PROBE_TIMEOUT_MS });
+    }
+
+    /// Probes the likely ports in parallel, between searches (the next one is due at `until`).
+    fn quick_round(&mut self, until: u64) {
+        let c = &self.config;
+        let ports: BTreeSet<u16> = quick_ports(&c.extension, &c.accepted_extension, c.bridge_port, c.last_good_port)
+            .into_iter()
+            .filter(|p| !self.rejected.contains(p))
+            .collect();
+        if ports.is_empty() {
+            self.phase = Phase::Backoff { until, quick_at: until };
+            return;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        self.probe(ports.iter().copied().collect());
+        self.phase = Phase::ProbeQuick { outstanding: ports, until };
     }
 
     fn probe_rest(&mut self, rest: Vec<u16>, now: u64) {
@@ -504,13 +568,18 @@ impl ConnectorSession {
         self.update_status();
     }
 
-    fn foreign_ack(&mut self, port: u16, extension: String, now: u64) {
+    fn foreign_ack(&mut self, port: u16, extension: String, own_port: bool, now: u64) {
         let extension: String = extension.chars().take(40).collect();
-        let seen = (port, extension);
+        let seen = Foreign { port, extension, own_port };
         if self.foreign.as_ref() != Some(&seen) {
-            let who = if seen.1.is_empty() { "no extension".to_owned() } else { format!("extension {}", seen.1) };
+            let who = if seen.extension.is_empty() {
+                "no extension".to_owned()
+            } else {
+                format!("extension {}", seen.extension)
+            };
+            let whose = if own_port { "a connector set up for it, on its own port" } else { "not on its own port" };
             self.log(format!(
-                "port {port} acknowledged HELLO for {who}, not {}: not our connector, nothing sent there",
+                "port {port} acknowledged HELLO for {who} ({whose}), not {}: not our connector, nothing sent there",
                 self.config.extension
             ));
         }
@@ -535,7 +604,7 @@ impl ConnectorSession {
         }
         let generation = self.generation;
         if matches!(self.phase, Phase::Ready { .. }) {
-            self.effects.push_back(LinkEffect::Down { generation });
+            self.effects.push_back(LinkEffect::Down { generation, by_connector: false });
         }
         self.effects.push_back(LinkEffect::Close { generation });
         // Whatever that socket still reports is stale from here on.
@@ -546,7 +615,7 @@ impl ConnectorSession {
     fn backoff(&mut self, now: u64) {
         // Reports from the old socket or round are stale once we wait.
         self.generation = self.generation.wrapping_add(1);
-        self.phase = Phase::Backoff { until: now + self.backoff_ms };
+        self.phase = Phase::Backoff { until: now + self.backoff_ms, quick_at: now + QUICK_PROBE_MS };
         self.backoff_ms = (self.backoff_ms * 2).min(BACKOFF_MAX_MS);
         self.update_status();
     }
@@ -565,7 +634,9 @@ impl ConnectorSession {
     fn compute_status(&self) -> LinkStatus {
         let (state, port) = match self.phase {
             Phase::Waiting => (LinkState::Waiting, None),
-            Phase::ProbeFirst { .. } | Phase::ProbeRest { .. } | Phase::Backoff { .. } => (LinkState::Searching, None),
+            Phase::ProbeFirst { .. } | Phase::ProbeRest { .. } | Phase::ProbeQuick { .. } | Phase::Backoff { .. } => {
+                (LinkState::Searching, None)
+            }
             Phase::Opening { port, .. } | Phase::AwaitingAck { port, .. } => (LinkState::Connecting, Some(port)),
             Phase::Ready { port } => (LinkState::Ready, Some(port)),
         };

@@ -35,7 +35,7 @@ impl Stage {
     fn new(method: DialMethod, devices: Vec<cti_core::schema::Registration>, choice: &str) -> Stage {
         let mut b = Bridge::new(Settings { dial_method: method, ..Default::default() });
         assert_eq!(b.handle_login(1, PBX, "page", 1, &ident(), choice, 0), Accepted::Yes);
-        b.handle_link_ready(1);
+        b.handle_link_ready(1, 0);
         let mut s = Stage { b, seq: 1 };
         if !devices.is_empty() {
             s.frame(devices_frame(devices), 1);
@@ -211,6 +211,17 @@ fn an_expired_session_is_shown_once_and_commands_fail_at_once_until_it_starts_ag
     s.seq += 1;
     s.b.handle_session(1, PBX, "page", s.seq, false, 7001);
     assert_eq!(s.notes().iter().filter(|n| n.0 == "noteSessionOver").count(), 3);
+    // Its socket closes after NOT AUTH: the tab shows the WebClient's login page, and the
+    // operator is told to log in, not to open a WebClient.
+    s.seq += 1;
+    s.b.handle_socket_closed(1, PBX, "page", s.seq, 7002);
+    assert_eq!(s.b.status_view(7003).rows.webclient.text.key, "wcSessionOver");
+    s.dial("+49894444444", 9000);
+    assert_eq!(s.notes()[0].0, "noteSessionOver");
+    // Logged in again: a new socket.
+    s.seq += 1;
+    s.b.handle_login(1, PBX, "page", s.seq, &ident(), "", 10_000);
+    assert_eq!(s.b.status_view(10_001).rows.webclient.text.key, "wcConnected");
 }
 
 #[test]
@@ -314,7 +325,7 @@ fn the_call_of_datevs_dial_carries_the_number_as_datev_wrote_it() {
 fn the_state_in_the_answer_to_the_webclients_own_request_is_read_like_a_pushed_frame() {
     let mut b = Bridge::new(Settings::default());
     b.handle_login(1, PBX, "page", 1, &ident(), "", 0);
-    b.handle_link_ready(1);
+    b.handle_link_ready(1, 0);
     // RequestMyInfo's answer: the whole MyExtensionInfo, devices and a call in progress.
     let mut state = devices_frame(vec![registration(2, DESK_UA, DESK)]);
     assert_eq!(b.handle_exchange(1, PBX, "page", 2, 10, None, 200, &state), Accepted::Yes);

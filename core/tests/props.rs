@@ -272,8 +272,12 @@ impl World {
                         self.link_port = port;
                         self.session.handle_open(generation, self.now);
                     }
-                    LinkEffect::Ready { generation, .. } => self.bridge.handle_link_ready(u64::from(generation)),
-                    LinkEffect::Down { generation } => self.bridge.handle_link_down(u64::from(generation)),
+                    LinkEffect::Ready { generation, .. } => {
+                        self.bridge.handle_link_ready(u64::from(generation), self.now)
+                    }
+                    LinkEffect::Down { generation, by_connector } => {
+                        self.bridge.handle_link_down(u64::from(generation), by_connector)
+                    }
                     LinkEffect::Command(c) => self.bridge.handle_command(c, self.now),
                     _ => {}
                 }

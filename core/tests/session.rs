@@ -104,7 +104,9 @@ fn discovery_goes_preferred_then_last_good_then_the_range_in_parallel() {
     s.handle_probe_result(g, 19807, false, 20);
     let rest = probes(&drain(&mut s));
     assert_eq!(rest.len(), 1);
-    assert_eq!(rest[0].1.len(), 98, "the rest of the range at once");
+    // The rest of the range, and the ports of the extensions near ours beyond it (5–105:
+    // 19900–19905), at once.
+    assert_eq!(rest[0].1.len(), 104, "the rest at once");
     assert!(!rest[0].1.contains(&PREFERRED) && !rest[0].1.contains(&19807));
     // The first OK wins; later answers of the same round change nothing.
     s.handle_probe_result(g, 19830, false, 30);
@@ -228,7 +230,7 @@ fn a_foreign_ack_is_not_our_connector() {
     assert_eq!(fx.iter().filter(|e| matches!(e, LinkEffect::Log(l) if l.contains("extension 77"))).count(), 1);
     let st = s.status();
     assert_eq!(st.state, LinkState::Searching);
-    assert_eq!(st.foreign, Some((PREFERRED, "77".to_owned())));
+    assert_eq!(st.foreign, Some(Foreign { port: PREFERRED, extension: "77".to_owned(), own_port: false }));
     assert_eq!(st.no_ack_port, None);
     assert!(has(&fx, |e| matches!(e, LinkEffect::Status(x) if x.foreign == st.foreign)));
     assert!(!s.can_send(g));
@@ -239,7 +241,7 @@ fn a_foreign_ack_is_not_our_connector() {
     s.handle_timeout(10 + BACKOFF_MIN_MS);
     let (g2, ports) = probes(&drain(&mut s))[0].clone();
     assert!(!ports.contains(&PREFERRED));
-    assert_eq!(ports.len(), 99);
+    assert_eq!(ports.len(), 105);
     // Nothing else answers: next round the port gets another chance, the log line is not
     // repeated for the same squatter.
     for p in ports {
@@ -264,7 +266,7 @@ fn an_ack_without_an_extension_does_not_count() {
     s.handle_text(g, &ack(None), 1);
     let fx = drain(&mut s);
     assert!(has(&fx, |e| *e == LinkEffect::Close { generation: g }));
-    assert_eq!(s.status().foreign, Some((PREFERRED, String::new())));
+    assert_eq!(s.status().foreign, Some(Foreign { port: PREFERRED, extension: String::new(), own_port: false }));
 }
 
 #[test]
@@ -325,13 +327,14 @@ fn commands_pass_only_when_ready() {
 }
 
 #[test]
-fn backoff_doubles_to_its_cap_and_resets_after_a_ready_session() {
+fn a_configured_port_is_probed_every_few_seconds_and_the_search_resets_after_a_ready_session() {
     let mut s = ConnectorSession::new();
     s.set_config(cfg(EXT, 21000, 0), 0);
     let mut now = 0;
     let mut waits = Vec::new();
-    for _ in 0..6 {
-        let (g, _) = probes(&drain(&mut s))[0].clone();
+    for _ in 0..12 {
+        let (g, ports) = probes(&drain(&mut s))[0].clone();
+        assert_eq!(ports, [21000], "only the configured port");
         s.handle_probe_result(g, 21000, false, now);
         drain(&mut s);
         let t = s.poll_timeout().unwrap();
@@ -339,18 +342,103 @@ fn backoff_doubles_to_its_cap_and_resets_after_a_ready_session() {
         now = t;
         s.handle_timeout(now);
     }
-    assert_eq!(waits, [2_000, 4_000, 8_000, 16_000, BACKOFF_MAX_MS, BACKOFF_MAX_MS]);
+    // The searches back off (2, 4, 8 s …) and the port is looked at every 4 s between
+    // them: gentle, and well inside the connector's 8 s windows.
+    assert_eq!(waits, [2_000, 4_000, 4_000, 4_000, 4_000, 4_000, 4_000, 4_000, 4_000, 4_000, 4_000, 4_000]);
     // Now the connector is there, the session reaches Ready, then the connector goes.
     let g = open_on(&mut s, 21000, now);
     s.handle_text(g, &ack(Some(EXT)), now);
     drain(&mut s);
     s.handle_close(g, now + 100);
     let fx = drain(&mut s);
-    assert!(has(&fx, |e| *e == LinkEffect::Down { generation: g }));
+    assert!(has(&fx, |e| *e == LinkEffect::Down { generation: g, by_connector: true }));
     assert!(!has(&fx, |e| matches!(e, LinkEffect::Close { .. })), "already closed");
     assert_eq!(s.status().state, LinkState::Searching);
     assert!(!s.can_send(g));
     assert_eq!(s.poll_timeout(), Some(now + 100 + BACKOFF_MIN_MS));
+}
+
+/// Answers every probe the session asks for at `now` (`open` says which ports answer),
+/// until it connects (returns the port and socket generation) or waits. Counts the probes.
+fn answer_probes(
+    s: &mut ConnectorSession,
+    now: u64,
+    open: impl Fn(u16) -> bool,
+    probed: &mut usize,
+) -> Option<(u16, u32)> {
+    loop {
+        let fx = drain(s);
+        if let Some(c) = connect_of(&fx) {
+            return Some(c);
+        }
+        let rounds = probes(&fx);
+        if rounds.is_empty() {
+            return None;
+        }
+        for (g, ports) in rounds {
+            *probed += ports.len();
+            for p in ports {
+                s.handle_probe_result(g, p, open(p), now);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_connector_in_auto_mode_is_found_within_seconds_of_opening_its_window() {
+    // The connector's Auto mode listens about 8 s in every 38 s, until a first HELLO.
+    let mut s = ConnectorSession::new();
+    s.set_config(cfg(EXT, 0, 0), 0);
+    let window = 95_000..103_000;
+    let (mut now, mut probed) = (0, 0);
+    let found = loop {
+        if let Some((port, _)) = answer_probes(&mut s, now, |p| p == PREFERRED && window.contains(&now), &mut probed) {
+            break (port, now);
+        }
+        now = s.poll_timeout().expect("a next attempt");
+        assert!(now < 200_000, "not found");
+        s.handle_timeout(now);
+    };
+    assert_eq!(found.0, PREFERRED);
+    assert!(found.1 - window.start <= QUICK_PROBE_MS, "found {} ms after the window opened", found.1 - window.start);
+    // Gentle meanwhile: in 95 s, a few full rounds and a handful of ports every 4 s.
+    assert!(probed < 1200, "{probed} probes in 95 s");
+}
+
+#[test]
+fn a_connector_set_up_for_another_extension_is_named_and_used_once_accepted() {
+    let own = 19856; // the port a connector set up for extension 56 takes
+    let mut probed = 0;
+    let mut s = ConnectorSession::new();
+    s.set_config(cfg(EXT, 0, 0), 0);
+    let (p, g) = answer_probes(&mut s, 1, |p| p == own, &mut probed).expect("found in the range");
+    assert_eq!(p, own);
+    s.handle_open(g, 2);
+    s.handle_text(g, &ack(Some("56")), 3);
+    let st = s.status();
+    assert_eq!(st.foreign, Some(Foreign { port: own, extension: "56".into(), own_port: true }), "on its own port");
+    assert_ne!(st.state, LinkState::Ready);
+    // The operator accepts it (the setting connectorExtension): the search starts over,
+    // our own port first, then the accepted extension's, and its ack makes it Ready.
+    s.set_config(LinkConfig { accepted_extension: "56".into(), ..cfg(EXT, 0, 0) }, 10);
+    let fx = drain(&mut s);
+    let (g, ports) = probes(&fx)[0].clone();
+    assert_eq!(ports, [PREFERRED]);
+    s.handle_probe_result(g, PREFERRED, false, 11);
+    let (g, ports) = probes(&drain(&mut s))[0].clone();
+    assert_eq!(ports, [own]);
+    s.handle_probe_result(g, own, true, 12);
+    let (_, g) = connect_of(&drain(&mut s)).unwrap();
+    s.handle_open(g, 13);
+    s.handle_text(g, &ack(Some("56")), 14);
+    assert_eq!(s.status().state, LinkState::Ready);
+    // An accepted extension on another port is still not ours (a squatter naming it).
+    let mut s = ConnectorSession::new();
+    s.set_config(LinkConfig { accepted_extension: "56".into(), ..cfg(EXT, 0, 0) }, 0);
+    let g = open_on(&mut s, PREFERRED, 0);
+    s.handle_text(g, &ack(Some("56")), 1);
+    assert_ne!(s.status().state, LinkState::Ready);
+    assert!(!s.status().foreign.unwrap().own_port);
 }
 
 #[test]
@@ -377,7 +465,7 @@ fn a_config_change_restarts_the_search() {
     // Another extension: the socket closes (Down, Close) and the search starts over.
     s.set_config(cfg("56", 0, PREFERRED), 2);
     let fx = drain(&mut s);
-    assert!(has(&fx, |e| *e == LinkEffect::Down { generation: g }));
+    assert!(has(&fx, |e| *e == LinkEffect::Down { generation: g, by_connector: false }), "we closed it");
     assert!(has(&fx, |e| *e == LinkEffect::Close { generation: g }));
     assert_eq!(probes(&fx)[0].1, [19856]);
     assert!(!s.can_send(g));

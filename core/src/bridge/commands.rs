@@ -110,9 +110,19 @@ impl Bridge {
         open.max_by_key(|(_, t)| (t.session != Session::Over, t.last_frame_at)).map(|(id, _)| *id)
     }
 
+    /// A tab whose WebClient session ended (its socket closed after NOT AUTH / STOP): the
+    /// operator sees a login page there, and is told to log in rather than to open one.
+    pub(super) fn ended_session_tab(&self) -> Option<u32> {
+        self.tabs
+            .iter()
+            .filter(|(_, t)| t.session == Session::Over)
+            .max_by_key(|(_, t)| t.last_frame_at)
+            .map(|(id, _)| *id)
+    }
+
     pub(super) fn run_due(&mut self, now: u64) {
         while let Some(cmd) = self.gate.poll_due(now) {
-            let Some(tab) = self.command_tab() else {
+            let Some(tab) = self.command_tab().or_else(|| self.ended_session_tab()) else {
                 self.log("command refused: no 3CX WebClient tab is open".into());
                 self.note(now, Text::new("noteNoTab", &[]));
                 continue;

@@ -5,21 +5,37 @@ use super::status::Text;
 use super::{Bridge, Effect, LinkConfig, LinkReport, StreamReport};
 
 impl Bridge {
-    /// HELLO_ACK from our connector on session `generation`: it knows nothing, so it gets
-    /// the whole log (live calls' history, events that happened while it was away).
-    pub fn handle_link_ready(&mut self, generation: u64) {
+    /// HELLO_ACK from our connector on session `generation`: its socket layer knows
+    /// nothing. It gets what it lacks of the calls its run does not have (`crate::link`);
+    /// calls its run has from an earlier session are left alone, and the operator hears
+    /// why they stay open in DATEV.
+    pub fn handle_link_ready(&mut self, generation: u64, now: u64) {
         self.session = Some(generation);
         self.handed_session = Some(generation);
-        for o in self.outbox.session_started() {
+        let (out, left_alone) = self.outbox.session_started();
+        for o in out {
             self.effects.push_back(Effect::ToConnector { generation, seq: o.seq, text: o.text });
+        }
+        if left_alone > 0 {
+            self.log(format!(
+                "{left_alone} calls in progress left alone: the connector still lists them from before the reconnect"
+            ));
+            self.note(now, Text::new("noteLeftAlone", &[&left_alone.to_string()]));
         }
         self.touch();
     }
 
-    pub fn handle_link_down(&mut self, generation: u64) {
+    /// The session `generation` is over: `by_connector` when the connector closed its
+    /// socket (it does when it stops), not when we did (`crate::link`).
+    pub fn handle_link_down(&mut self, generation: u64, by_connector: bool) {
         if self.session == Some(generation) {
-            self.session = None;
-            self.outbox.session_ended();
+            self.outbox.session_ended(by_connector);
+            self.session_gone();
+        }
+    }
+
+    fn session_gone(&mut self) {
+        if self.session.take().is_some() {
             // Shown at once: the link reports its search only after its backoff.
             if self.link.state == "ready" {
                 self.link = LinkReport { state: "searching".into(), ..LinkReport::default() };
@@ -47,7 +63,8 @@ impl Bridge {
         }
         self.report_dropped(dropped_before, now);
         if live {
-            self.handle_link_down(generation);
+            // The outbox took it as the connector's close (it was closing the socket).
+            self.session_gone();
         }
         // Everything after `seq` in this session failed too and is back already: the
         // texts of it still on their way are not news.
@@ -59,7 +76,8 @@ impl Bridge {
     pub fn handle_link_restarted(&mut self) {
         self.handed_session = None; // the new link numbers its sessions afresh
         if self.session.take().is_some() {
-            self.outbox.session_ended();
+            // The old document's socket closed with it: the connector's run goes on.
+            self.outbox.session_ended(false);
         }
         // Whatever the old document last reported is no longer true.
         self.link = LinkReport::default();
@@ -73,7 +91,12 @@ impl Bridge {
         if let Some(f) = &report.foreign {
             if self.link.foreign.as_ref() != Some(f) {
                 let ext: String = f.extension.chars().take(16).collect();
-                self.note(now, Text::new("noteForeign", &[&f.port.to_string(), &ext]));
+                let port = f.port.to_string();
+                if f.own_port {
+                    self.note(now, Text::new("noteOtherExtension", &[&port, &ext]));
+                } else {
+                    self.note(now, Text::new("noteForeign", &[&port, &ext]));
+                }
             }
         }
         self.link = report;
@@ -108,6 +131,7 @@ impl Bridge {
             user_name: id.user_name,
             bridge_port: self.settings.bridge_port,
             last_good_port: 0,
+            accepted_extension: self.settings.connector_extension.clone(),
         }
     }
 

@@ -119,10 +119,12 @@ pub struct LinkReport {
 
 /// A port whose connector acknowledged another extension than ours.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Foreign {
     pub port: u16,
     pub extension: String,
+    /// On the port a connector for that extension takes: most likely one set up for it.
+    pub own_port: bool,
 }
 
 /// The PestRoutes stream's state as the offscreen document reports it.

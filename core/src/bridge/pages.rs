@@ -149,6 +149,8 @@ impl Bridge {
                 self.last_identity = t.identity.clone();
             }
             t.open = true;
+            // A new socket: a new session, whatever the last one said.
+            t.session = Session::Unknown;
             t.tracker.set_extension(if configured.is_empty() { &t.identity.extension } else { &configured });
             t.devices.set_choice(choice);
         }

@@ -31,6 +31,9 @@ pub enum Level {
 pub enum Action {
     /// Ask Chrome for access to exactly these host patterns.
     GrantHosts { origins: Vec<String> },
+    /// Use the connector set up for this extension (the operator's own setting
+    /// `connectorExtension`).
+    AcceptConnector { extension: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -59,7 +59,7 @@ impl Bridge {
         if self.trust.refuses_all() {
             return Row::new(Level::Bad, Text::new("wcUnusable", &[&self.trust.unusable().join(", ")]));
         }
-        let Some(tab) = self.command_tab() else {
+        let Some(tab) = self.command_tab().or_else(|| self.ended_session_tab()) else {
             return Row::new(Level::Warn, Text::new("wcNoTab", &[]));
         };
         let t = &self.tabs[&tab];
@@ -98,7 +98,17 @@ impl Bridge {
         if row.level != Level::Ok {
             if let Some(f) = &self.link.foreign {
                 let ext: String = f.extension.chars().take(16).collect();
-                row = Row::new(Level::Bad, Text::new("linkForeign", &[&f.port.to_string(), &ext]));
+                let port = f.port.to_string();
+                if f.own_port && ext.bytes().all(|b| b.is_ascii_digit()) {
+                    // Most likely the operator's own connector, set up for another extension
+                    // (or a colleague's on a shared PC): say so, and what fixes it; the
+                    // operator may accept it knowingly.
+                    let ours = self.compute_link_config().extension;
+                    row = Row::new(Level::Bad, Text::new("linkOtherExtension", &[&port, &ext, &ours]));
+                    row.action = Some(status::Action::AcceptConnector { extension: ext });
+                } else {
+                    row = Row::new(Level::Bad, Text::new("linkForeign", &[&port, &ext]));
+                }
             } else if let Some(p) = self.link.no_ack_port {
                 row = Row::new(Level::Warn, Text::new("linkNoAck", &[&p.to_string()]));
             }

@@ -279,13 +279,14 @@ impl Bridge {
     }
 
     #[wasm_bindgen(js_name = handleLinkReady)]
-    pub fn handle_link_ready(&mut self, generation: f64) {
-        self.inner.handle_link_ready(ms(generation));
+    pub fn handle_link_ready(&mut self, generation: f64, now: f64) {
+        self.inner.handle_link_ready(ms(generation), ms(now));
     }
 
+    /// `by_connector`: the connector closed the socket (see `crate::link`).
     #[wasm_bindgen(js_name = handleLinkDown)]
-    pub fn handle_link_down(&mut self, generation: f64) {
-        self.inner.handle_link_down(ms(generation));
+    pub fn handle_link_down(&mut self, generation: f64, by_connector: bool) {
+        self.inner.handle_link_down(ms(generation), by_connector);
     }
 
     /// See `bridge::Bridge::handle_link_unsent`.

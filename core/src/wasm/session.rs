@@ -40,6 +40,7 @@ impl ConnectorSession {
         user_name: &str,
         bridge_port: f64,
         last_good_port: f64,
+        accepted_extension: &str,
         now_ms: f64,
     ) {
         let cfg = LinkConfig {
@@ -49,6 +50,7 @@ impl ConnectorSession {
             user_name: user_name.to_owned(),
             bridge_port: port(bridge_port),
             last_good_port: port(last_good_port),
+            accepted_extension: accepted_extension.to_owned(),
         };
         self.inner.set_config(cfg, ms(now_ms));
     }

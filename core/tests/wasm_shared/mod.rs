@@ -45,7 +45,7 @@ fn ready_bridge() -> Bridge {
         ),
         0
     );
-    b.handle_link_ready(1.0);
+    b.handle_link_ready(1.0, 1.0);
     effects(&mut b);
     b
 }
@@ -141,7 +141,7 @@ fn snapshot_and_restore_carry_a_call_and_a_dial_over() {
 #[wasm_bindgen_test]
 fn connector_session() {
     let mut s = ConnectorSession::new();
-    s.set_config("101", "", "", "", 0.0, 0.0, 1.0);
+    s.set_config("101", "", "", "", 0.0, 0.0, "", 1.0);
     let fx = Array::from(&s.poll());
     let probe = fx.iter().find(|e| get(e, "kind").as_string().as_deref() == Some("probe")).expect("a probe");
     assert_eq!(Array::from(&get(&probe, "ports")).get(0).as_f64(), Some(19901.0));
