@@ -501,6 +501,20 @@ fn the_link_keeps_the_operators_identity_when_the_tab_closes() {
 }
 
 #[test]
+fn for_two_minutes_after_the_connector_came_up_the_popup_says_what_a_connector_just_started_does() {
+    let mut b = Bridge::new(Settings::default());
+    b.handle_link_ready(1, 1000);
+    b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19901), ..Default::default() }, 1000);
+    assert_eq!(b.status_view(1001).rows.connector.extra.unwrap().key, "linkWarmup");
+    assert_eq!(b.poll_timeout(), Some(1000 + cti_core::bridge::CONNECTOR_WARMUP_MS));
+    b.take_status_dirty();
+    b.handle_timeout(1000 + cti_core::bridge::CONNECTOR_WARMUP_MS);
+    assert!(b.take_status_dirty(), "the popup is told");
+    assert_eq!(b.status_view(200_000).rows.connector.extra, None);
+    assert_eq!(b.poll_timeout(), None);
+}
+
+#[test]
 fn the_link_shows_down_at_once_when_the_session_ends() {
     let mut b = ready();
     b.handle_link_report(LinkReport { state: "ready".into(), port: Some(19801), ..Default::default() }, 0);

@@ -627,6 +627,11 @@ class Pbx {
     this.expiredAnswer = expiredAnswer;
     /** true: no ADDP is sent (the WebClient drops a socket that is silent for 2 x ADDP) */
     this.pauseAddp = false;
+    /**
+     * How the PBX writes a dialled number in the new leg (a PBX reports it in its own
+     * form, e.g. `0891234567` for `+49891234567`). @type {(n: string) => string}
+     */
+    this.spellNumber = (n) => n;
     // What was seen:
     /** @type {RequestEntry[]} every POST to the endpoint that passed the session check, decoded (the session key is not kept) */
     this.requests = [];
@@ -948,7 +953,8 @@ ${this.headScript ? `<script>${this.headScript}</script>` : ''}
   startOutbound(number, extra = {}) {
     const id = this.nextLeg++, callId = this.nextCall++;
     this.legs18([{
-      action: P.Action.Inserted, id, callId, legId: 1, state: P.State.Dialing, incoming: false, callerId: number, dn: number,
+      action: P.Action.Inserted, id, callId, legId: 1, state: P.State.Dialing, incoming: false,
+      callerId: this.spellNumber(number), dn: this.spellNumber(number),
       ownerDn: this.extension, capabilities: P.Caps.Drop | P.Caps.Divert | P.Caps.Transfer, ...extra,
     }]);
     return { id, callId };

@@ -12,6 +12,7 @@ impl Bridge {
     pub fn handle_link_ready(&mut self, generation: u64, now: u64) {
         self.session = Some(generation);
         self.handed_session = Some(generation);
+        self.session_since = Some(now);
         let (out, left_alone) = self.outbox.session_started();
         for o in out {
             self.effects.push_back(Effect::ToConnector { generation, seq: o.seq, text: o.text });
@@ -35,6 +36,7 @@ impl Bridge {
     }
 
     fn session_gone(&mut self) {
+        self.session_since = None;
         if self.session.take().is_some() {
             // Shown at once: the link reports its search only after its backoff.
             if self.link.state == "ready" {

@@ -54,6 +54,10 @@ pub const MAX_NOTES: usize = 20;
 pub const MAX_POPS: usize = 10;
 /// Connector events held while the connector is away (live calls' history included).
 pub const OUTBOX_MAX: usize = 10_000;
+/// How long a connector in its (default) Auto mode may take after its start to pass calls
+/// on to DATEV: it acknowledges HELLO at once but drops events until DATEV's contacts are
+/// loaded (`spec/connector-v1.md`; its ContactLoadTimeoutSeconds, 120 by default).
+pub const CONNECTOR_WARMUP_MS: u64 = 120_000;
 /// Frames from a page: anything larger is refused before it is copied.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
 /// Frames a page may hold for the core before it drops the oldest (and counts them).
@@ -262,6 +266,10 @@ pub struct Bridge {
     /// it went down, in the same turn.
     #[serde(skip)]
     handed_session: Option<u64>,
+    /// When the connector session came up, while that is less than `CONNECTOR_WARMUP_MS`
+    /// ago (the popup says what a connector that has just started does with calls).
+    #[serde(skip)]
+    session_since: Option<u64>,
     link: LinkReport,
     stream: StreamReport,
     #[serde(skip)]
@@ -431,7 +439,8 @@ impl Bridge {
             .tabs
             .values()
             .flat_map(|t| t.tracker.poll_timeout().into_iter().chain(t.pending.iter().map(|(_, p)| p.deadline_ms())));
-        tabs.chain(self.gate.poll_timeout()).min()
+        let warmup = self.session_since.map(|t| t + CONNECTOR_WARMUP_MS);
+        tabs.chain(self.gate.poll_timeout()).chain(warmup).min()
     }
 
     /// The connector session that acknowledged us, if one is up.
@@ -523,6 +532,10 @@ impl Bridge {
     // ---- the clock -----------------------------------------------------------------
 
     pub fn handle_timeout(&mut self, now: u64) {
+        if self.session_since.is_some_and(|t| now >= t + CONNECTOR_WARMUP_MS) {
+            self.session_since = None;
+            self.status_dirty = true;
+        }
         let ids: Vec<u32> = self.tabs.keys().copied().collect();
         for tab in ids {
             let Some(t) = self.tabs.get_mut(&tab) else {

@@ -90,6 +90,13 @@ impl Bridge {
     fn connector_row(&self) -> Row {
         let port = self.link.port.map(|p| p.to_string()).unwrap_or_default();
         let mut row = match self.link.state.as_str() {
+            // A connector that has just started may drop calls until it has loaded DATEV's
+            // contacts: nothing on the wire tells, so the popup says it for a while.
+            "ready" if self.session_since.is_some() => {
+                let mut row = Row::new(Level::Ok, Text::new("linkReady", &[&port]));
+                row.extra = Some(Text::new("linkWarmup", &[]));
+                row
+            }
             "ready" => Row::new(Level::Ok, Text::new("linkReady", &[&port])),
             "connecting" => Row::new(Level::Busy, Text::new("linkConnecting", &[&port])),
             "waiting" => Row::new(Level::Busy, Text::new("linkWaiting", &[])),
