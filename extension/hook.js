@@ -65,6 +65,7 @@
   const isInput = (/** @type {unknown} */ v) => v instanceof HTMLInputElement;
   const now = Date.now;
   const setTimer = window.setTimeout.bind(window);
+  const clearTimer = window.clearTimeout.bind(window);
   const pageOrigin = location.origin;
   const makeUrl = (/** @type {unknown} */ u) => new NativeURL(String(u), location.href);
   const OPEN = NativeWebSocket.OPEN;
@@ -96,6 +97,49 @@
   let nextSocketId = 1;
   /** XHRs of the WebClient that POST to its request path. @type {WeakSet<XMLHttpRequest>} */
   const requests = new WeakSet();
+
+  // After the socket's START the WebClient POSTs its state requests and reads what the
+  // socket pushes meanwhile only once they are answered: it handles one item at a time
+  // (Internal.js, the socket's stream at 1,776,620). The hook keeps that order, so the
+  // operator's state (RequestMyInfo's answer, a FullUpdate) comes before the pushes that
+  // followed it, not after them (which would end calls that had just begun). Bounded: the
+  // first request must start within a second, all are over within ten, at most 1024
+  // pushes wait.
+  const START_FIRST_MS = 1000;
+  const START_MAX_MS = 10000;
+  const AFTER_START_MAX = 1024;
+  let starting = false;
+  let startPending = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let startTimer;
+  /** @type {WeakSet<XMLHttpRequest>} the state requests made after START */
+  const startRequests = new WeakSet();
+  /** @type {Array<[HookToContent, Transferable[], number]>} pushes that came meanwhile */
+  let afterStart = [];
+
+  function beginStart() {
+    endStart();
+    starting = true;
+    startPending = 0;
+    startTimer = setTimer(() => {
+      if (!startPending) endStart();
+      else startTimer = setTimer(endStart, START_MAX_MS);
+    }, START_FIRST_MS);
+  }
+  function endStart() {
+    if (!starting) return;
+    starting = false;
+    clearTimer(startTimer);
+    const held = afterStart;
+    afterStart = [];
+    for (const [m, tr, bytes] of held) emit(m, tr, bytes);
+  }
+  /** A push of the socket: behind the state requests while they run. @param {HookToContent} msg @param {Transferable[]} [transfer] @param {number} [bytes] */
+  function emitPush(msg, transfer = [], bytes = 0) {
+    if (starting && afterStart.length < AFTER_START_MAX) return afterStart.push([msg, transfer, bytes]);
+    endStart();
+    emit(msg, transfer, bytes);
+  }
 
   /** @param {HookToContent} msg @param {Transferable[]} [transfer] @param {number} [bytes] a message's size */
   function emit(msg, transfer = [], bytes = 0) {
@@ -135,6 +179,7 @@
     apply(addListener, ws, ['close', () => {
       const i = sockets.findIndex((s) => s.id === id);
       if (i >= 0) sockets.splice(i, 1);
+      endStart();
       emit({ kind: 'close', socket: id });
     }]);
     apply(addListener, ws, ['message', (/** @type {MessageEvent} */ ev) => {
@@ -142,16 +187,22 @@
       const data = apply(eventData, ev, []);
       if (typeof data === 'string') {
         // The server's words about the session; ADDP (keep-alive) says nothing new.
-        if (data === 'START') emit({ kind: 'session', socket: id, started: true });
-        else if (data === 'NOT AUTH' || data === 'STOP') emit({ kind: 'session', socket: id, started: false });
+        if (data === 'START') {
+          endStart();
+          emit({ kind: 'session', socket: id, started: true });
+          beginStart();
+        } else if (data === 'NOT AUTH' || data === 'STOP') {
+          endStart();
+          emit({ kind: 'session', socket: id, started: false });
+        }
         return;
       }
       if (!isArrayBuffer(data)) return;
       const size = apply(bufLength, data, []);
       // Refused before it is copied: a huge frame costs nothing here.
-      if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: id, size });
+      if (size > maxFrameBytes) return emitPush({ kind: 'tooLarge', socket: id, size });
       const copy = apply(bufSlice, data, [0]);
-      emit({ kind: 'frame', socket: id, ts: now(), buf: copy }, [copy], size);
+      emitPush({ kind: 'frame', socket: id, ts: now(), buf: copy }, [copy], size);
     }]);
   }
 
@@ -198,6 +249,10 @@
   NativeXHR.prototype.send = new Proxy(xhrSend, {
     apply(target, self, args) {
       if (state !== 'down' && requests.has(self)) {
+        if (starting) {
+          startRequests.add(self);
+          startPending++;
+        }
         const copied = recordUntil > now() ? copyBody(args[0]) : null;
         apply(addListener, self, ['loadend', () => {
           if (state === 'down') return;
@@ -206,11 +261,18 @@
           let answer = null;
           try { answer = apply(xhrResponse, self, []); } catch (_) { /* not readable: no body */ }
           const size = isArrayBuffer(answer) ? apply(bufLength, answer, []) : 0;
-          if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: 0, size });
-          const copy = size ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
-          /** @type {Transferable[]} */
-          const transfer = copied ? [copy, copied] : [copy];
-          emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
+          if (size > maxFrameBytes) {
+            emit({ kind: 'tooLarge', socket: 0, size });
+          } else {
+            const copy = size ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
+            /** @type {Transferable[]} */
+            const transfer = copied ? [copy, copied] : [copy];
+            emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
+          }
+          if (startRequests.has(self) && --startPending === 0) {
+            // The next of them may start in this answer's own handlers, a task later at most.
+            setTimer(() => { if (!startPending) endStart(); }, 0);
+          }
         }]);
       }
       return apply(target, self, args);

@@ -35,6 +35,42 @@ async function latency({ pbx, ledger }, { calls, warmup, gapMs, tag = 'a', hop =
   return s;
 }
 
+/**
+ * g. DATEV's DIAL: the connector's COMMAND -> the RequestMakeCall the PBX gets (POSTed by
+ * the WebClient page), and -> the call's `dialing` at the connector.
+ * @param {Ctx} ctx @param {{runs: number}} o
+ */
+async function dialing({ pbx, conn }, { runs }) {
+  console.log('g. hops measured: connector COMMAND ws.send() in Node -> the PBX has read the POSTed RequestMakeCall (its HTTP body), and -> the connector\'s ws "message" with the call\'s "dialing"; all performance.now() in this one process (covers the connector socket, the offscreen document + core, the runtime port, content script, page hook, fetch over loopback HTTP, the PBX\'s frame back through the socket and the whole frame path)');
+  console.log(`g. method: ${runs} DIALs to different numbers, each waited for, the call hung up and 2.1 s left before the next (the extension refuses more than 5 commands in 10 s); the desk phone selected in the WebClient, so each is a RequestMakeCall`);
+  const toRequest = [], toDialing = [];
+  const before = conn.onMessage;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const number = `0891${100000 + i}`;
+      let requestAt = 0, dialingAt = 0;
+      pbx.onRequest = (r, at) => { if (r.messageId === 119 && r.makeCall?.destination === number) requestAt = at; };
+      conn.onMessage = (m, at) => {
+        if (m.type === 'CALL_EVENT' && m.call.state === 'dialing' && m.call.remoteNumber === number) dialingAt = at;
+      };
+      const t0 = performance.now();
+      conn.send({ v: 1, type: 'COMMAND', cmd: 'DIAL', number });
+      await waitFor(() => requestAt && dialingAt, 10000, `DIAL ${i}`);
+      toRequest.push(requestAt - t0);
+      toDialing.push(dialingAt - t0);
+      pbx.hangUpAll();
+      await sleep(2100);
+    }
+  } finally {
+    pbx.onRequest = null;
+    conn.onMessage = before;
+  }
+  const r = summary(toRequest), d = summary(toDialing);
+  console.log(`g. DIAL -> request at the PBX: ${r.n} dials, median ${fmt(r.median)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.max)} ms`);
+  console.log(`g. DIAL -> "dialing" at the connector: median ${fmt(d.median)} ms, p99 ${fmt(d.p99)} ms, max ${fmt(d.max)} ms`);
+  return { request: r, dialing: d };
+}
+
 /** b. `rate` frames/s for `seconds`, 8 calls in flight. @param {Ctx} ctx @param {{rate: number, seconds: number, sampleS: number}} o */
 async function load({ pbx, ledger }, { rate, seconds, sampleS }) {
   ledger.reset();
@@ -137,4 +173,4 @@ async function cold({ h, pbx, ledger }, { runs, tag = 'c', hop = HOP }) {
   return s;
 }
 
-module.exports = { latency, load, cold };
+module.exports = { latency, load, cold, dialing };

@@ -8,6 +8,7 @@
 //   BENCH_LOAD_RATE [2000] b. frames/s        BENCH_LOAD_SECONDS [60] b. duration
 //   BENCH_COLD_RUNS [10] c. worker stops      BENCH_WASM_FRAMES [1000000] d. frames per run
 //   BENCH_WASM_RUNS [3]  d. runs (best kept)  BENCH_TWIGGY [1]      0: do not install twiggy
+//   BENCH_DIALS [30]     g. DIALs (DIAL -> request at the PBX, -> "dialing" at the connector)
 // Part f. runs a. and c. (BENCH_FLOOR_CALLS [300] calls, BENCH_COLD_RUNS stops) on a bare
 // relay extension over the same hops (tests/bench/floor.js): what the browser allows here.
 'use strict';
@@ -16,7 +17,7 @@ const { launch, waitFor, DIST } = require('../lib/harness');
 const { Pbx } = require('../lib/pbx');
 const { Connector } = require('../lib/connector');
 const { Ledger, fmt } = require('./measure');
-const { latency, load, cold } = require('./browser');
+const { latency, load, cold, dialing } = require('./browser');
 const { wasmBench } = require('./wasm');
 const { sizeBench } = require('./size');
 const { floor } = require('./floor');
@@ -26,7 +27,7 @@ const num = (/** @type {string} */ name, /** @type {number} */ def) => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : def;
 };
-const PARTS = process.env.BENCH_PARTS || 'abcdef';
+const PARTS = process.env.BENCH_PARTS || 'abcdefg';
 const SAMPLE_S = 5;
 
 /** @type {Array<[string, string, string, boolean | null]>} figure, measured, target, pass (null: no target) */
@@ -63,6 +64,11 @@ async function browserParts() {
       const s = await cold(ctx, { runs: num('BENCH_COLD_RUNS', 10) });
       row('c. worker stopped -> CALL_EVENT (max judged)', `median ${fmt(s.median)} / max ${fmt(s.max)} ms`, '<= 25 ms', s.max <= 25);
     }
+    if (PARTS.includes('g')) {
+      const s = await dialing(ctx, { runs: num('BENCH_DIALS', 30) });
+      row('g. DIAL -> RequestMakeCall at the PBX median / p99', `${fmt(s.request.median)} / ${fmt(s.request.p99)} ms (${s.request.n} dials)`, '<= 50 ms (median)', s.request.median <= 50);
+      row('g. DIAL -> "dialing" at the connector median / p99', `${fmt(s.dialing.median)} / ${fmt(s.dialing.p99)} ms`, '(printed)', null);
+    }
   } finally {
     if (page) await page.close().catch(() => {});
     await h.close();
@@ -95,7 +101,7 @@ async function floorPart() {
 }
 
 (async () => {
-  if (/[abc]/.test(PARTS)) await browserParts();
+  if (/[abcg]/.test(PARTS)) await browserParts();
   if (PARTS.includes('f')) await floorPart();
   if (PARTS.includes('d')) {
     const r = await wasmBench({ frames: num('BENCH_WASM_FRAMES', 1_000_000), runs: num('BENCH_WASM_RUNS', 3) });

@@ -632,6 +632,12 @@ class Pbx {
      * form, e.g. `0891234567` for `+49891234567`). @type {(n: string) => string}
      */
     this.spellNumber = (n) => n;
+    /**
+     * Called with each request that passed the session check, decoded, and the
+     * `performance.now()` taken when its body was read (the benchmark's clock).
+     * @type {((r: RequestEntry, at: number) => void) | null}
+     */
+    this.onRequest = null;
     // What was seen:
     /** @type {RequestEntry[]} every POST to the endpoint that passed the session check, decoded (the session key is not kept) */
     this.requests = [];
@@ -820,6 +826,7 @@ ${this.headScript ? `<script>${this.headScript}</script>` : ''}
     let size = 0;
     req.on('data', (c) => { size += c.length; if (size <= 1 << 20) chunks.push(c); });
     req.on('end', () => {
+      const readAt = performance.now();
       if (size > 1 << 20) return refuse(413, 'too large');
       const buf = new Uint8Array(Buffer.concat(chunks));
       /** @type {RequestEntry} */
@@ -840,6 +847,7 @@ ${this.headScript ? `<script>${this.headScript}</script>` : ''}
       }
       entry.answer = P.answer(out);
       this.requests.push(entry);
+      if (this.onRequest) this.onRequest(entry, readAt);
       const send = () => {
         res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' });
         res.end(out);
