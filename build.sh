@@ -2,9 +2,45 @@
 # Builds the unpacked extension into dist/ (load it from chrome://extensions with
 # "Load unpacked"). Installs the Rust wasm target, wasm-bindgen-cli and npm tools first
 # when they are missing.
+#
+#   ./build.sh [--key KEY.pem]                      dist/ only
+#   ./build.sh --release [--key KEY.pem] [--update-url URL] [--version V]
+#                                                   dist/, then release/: the store zip, the
+#                                                   signed CRX, update.xml and SHA256SUMS
+#
+# dist/manifest.json carries the signing key's public half ("key"), so the unpacked folder
+# has the same id as the CRX on every PC. The key: --key, else $CTI_SIGNING_KEY, else a
+# development key made once outside the project (scripts/release.js says where). The
+# update server's folder: --update-url, else $CTI_UPDATE_URL, else the README's
+# placeholder https://updates.example.com/cti-bridge/. The version is manifest.json's;
+# --version V packs another one (manifest.json and dist/ stay as they are).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/tools.sh
+
+release=0 key="" update_url="" version=""
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --release) release=1 ;;
+        --key|--update-url|--version)
+            [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (./build.sh --help)"
+            case "$1" in --key) key=$2 ;; --update-url) update_url=$2 ;; --version) version=$2 ;; esac
+            shift ;;
+        --key=*) key=${1#*=} ;;
+        --update-url=*) update_url=${1#*=} ;;
+        --version=*) version=${1#*=} ;;
+        -h|--help) usage ;;
+        *) die "unknown argument $1 (./build.sh --help)" ;;
+    esac
+    shift
+done
+if [ "$release" = 0 ] && { [ -n "$update_url" ] || [ -n "$version" ]; }; then
+    die "--update-url and --version are for --release builds"
+fi
+command -v node >/dev/null || die "node not found: install Node.js 20 or newer"
+# A bad key, URL or version stops the build now, not after the compile.
+node scripts/release.js check ${key:+--key "$key"} ${update_url:+--update-url "$update_url"} ${version:+--version "$version"}
 
 ensure_rust_target
 ensure_wasm_bindgen
@@ -49,6 +85,16 @@ node_modules/.bin/esbuild dist/worker.js --bundle --format=iife --tsconfig=tscon
 [ "$(head -n 1 dist/worker.js)" = '"use strict";' ] || die "dist/worker.js is not strict mode: esbuild did not put \"use strict\" first"
 rm dist/worker-*.js dist/screenpop.js
 
+# The key's public half into dist/manifest.json: a fixed id instead of one derived from
+# the folder's path. It prints the id.
+node scripts/release.js stamp --dist dist ${key:+--key "$key"}
+
 opt_size=$(stat -c %s dist/wasm/cti_core_bg.wasm)
 log "wasm size: $opt_size bytes optimised (wasm-opt -Oz), $bindgen_size bytes before"
 log "extension ready to load unpacked: $(pwd)/dist"
+
+if [ "$release" = 1 ]; then
+    node scripts/release.js pack --dist dist --out release ${key:+--key "$key"} \
+        ${update_url:+--update-url "$update_url"} ${version:+--version "$version"}
+    log "release files in $(pwd)/release (upload the -store.zip to the stores; serve the .crx and update.xml from the update URL)"
+fi

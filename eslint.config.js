@@ -35,6 +35,12 @@ module.exports = [
     languageOptions: { globals: { CtiMessages: 'off' } },
   },
   {
+    // Build scripts run in Node only (scripts/release.js: the id and the release files).
+    files: ['scripts/**/*.js'],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'commonjs', globals: globals.node },
+    rules: strict,
+  },
+  {
     files: ['tests/**/*.js', 'eslint.config.js'],
     languageOptions: {
       ecmaVersion: 2023,

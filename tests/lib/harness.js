@@ -40,7 +40,8 @@ async function launch({ args = [], lang, extensions = [], ext = DIST } = {}) {
   });
   // CTI_DEBUG=1 prints every console line of the extension's contexts (worker, offscreen).
   if (process.env.CTI_DEBUG) context.on('console', (m) => console.log(`[console ${Date.now() % 100000}] ${m.text()}`));
-  // Ours, not a neighbour's: Chrome names an unpacked extension after its path.
+  // Ours, not a neighbour's: Chrome names an unpacked extension after its manifest's key
+  // (dist/ has one since build.sh writes it), or after its path when it has none.
   const extensionId = unpackedId(ext);
   const ours = (/** @type {import('playwright-core').Worker} */ w) => new URL(w.url()).host === extensionId;
   if (!context.serviceWorkers().some(ours)) await context.waitForEvent('serviceworker', { predicate: ours, timeout: 10000 });
