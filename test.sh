@@ -2,7 +2,7 @@
 # Runs every test: builds dist/ (./build.sh), installs Debian's Chromium and ChromeDriver
 # if missing, then
 #   1. static checks: cargo fmt, clippy (native and wasm32), the JS type check (tsc) and
-#      lint (eslint) over extension/ and tests/; any finding fails the run,
+#      lint (eslint) over extension/, tests/ and scripts/; any finding fails the run,
 #   2. the core under wasm-bindgen-test in headless Chromium (page, worker, service worker),
 #   3. the install path and the extension end to end: Playwright drives Chromium with dist/
 #      against simulated 3CX PBX, DATEV connector and PestRoutes middleware on loopback,
@@ -21,7 +21,7 @@ cargo clippy -q --all-targets -- -D warnings
 cargo clippy -q --all-targets --target wasm32-unknown-unknown -p cti-core --features browser-tests -- -D warnings
 node_modules/.bin/tsc -p tsconfig.json
 node_modules/.bin/tsc -p tests/tsconfig.json
-node_modules/.bin/eslint --max-warnings 0 extension tests eslint.config.js
+node_modules/.bin/eslint --max-warnings 0 extension tests scripts eslint.config.js
 
 log "core in headless Chromium (wasm-bindgen-test)"
 cargo test --target wasm32-unknown-unknown -p cti-core --features browser-tests \

@@ -259,8 +259,8 @@ async function checkOptions(context, id, origin) {
     assert.equal(await page.inputValue('input[name=bridgePort]'), String(BRIDGE_PORT));
     assert.equal(await page.inputValue('input[name=extensionNumber]'), EXT);
     assert.match(await page.inputValue('input[name=webclientOrigins]'), new RegExp(origin.replace(/[.:/]/g, '\\$&')));
-    assert.equal(await page.isDisabled('input[name=dialDelay]'), false, 'what the policy leaves alone stays the operator\'s');
-    assert.equal(await page.inputValue('input[name=dialDelay]'), '1234');
+    assert.equal(await page.isDisabled('select[name=dialMethod]'), false, 'what the policy leaves alone stays the operator\'s');
+    assert.equal(await page.inputValue('select[name=dialMethod]'), 'request');
   } finally {
     await page.close();
   }
@@ -328,7 +328,7 @@ test('force-installed by policy from an update server: the policy\'s settings, a
     const self = await w.evaluate(() => chrome.management.getSelf());
     assert.equal(self.installType, 'admin', 'installed by policy');
     assert.equal(self.version, v1);
-    await w.evaluate(() => chrome.storage.local.set({ dialDelay: 1234 }));
+    await w.evaluate(() => chrome.storage.local.set({ dialMethod: 'request' }));
     await policyApplied(w);
     t.diagnostic(`the policy's settings applied ${Date.now() - launched} ms after the browser started`);
     await checkOptions(context, id, pbx.origin);
@@ -370,7 +370,7 @@ test('force-installed by policy from an update server: the policy\'s settings, a
     assert.equal(await w.evaluate(() => chrome.runtime.getManifest().version), v2, 'the new version runs after the browser start');
     t.diagnostic(`version ${v2} running ${Date.now() - restarted} ms after the browser started again`);
     assert.equal((await w.evaluate(() => chrome.management.getSelf())).installType, 'admin');
-    assert.deepEqual(await w.evaluate(() => chrome.storage.local.get('dialDelay')), { dialDelay: 1234 }, 'the operator\'s value kept');
+    assert.deepEqual(await w.evaluate(() => chrome.storage.local.get('dialMethod')), { dialMethod: 'request' }, 'the operator\'s value kept');
     await policyApplied(w);
     await checkOptions(context, id, pbx.origin);
 
