@@ -104,6 +104,17 @@ function render(st) {
   $('#forget').hidden = !(trust && trust.pinned && !trust.configured.length && !trust.unusable.length);
 }
 
+// The one version number of this build (the diagnostics report gives the same), and an
+// update Chrome has fetched: it takes effect at the next browser start (the worker notes
+// it, worker-ui.js).
+$('#version').textContent = chrome.runtime.getManifest().version;
+/** @param {unknown} v */
+function showUpdate(v) {
+  $('#update').hidden = typeof v !== 'string';
+  if (typeof v === 'string') $('#update').textContent = t('updateReady', [v]);
+}
+chrome.storage.session.get('updateReady').then(({ updateReady }) => showUpdate(updateReady));
+
 $('#options').onclick = () => chrome.runtime.openOptionsPage();
 // The new trust line follows as a status change; a failure shows under the button.
 $('#forget').onclick = () => CtiMessages.ask({ kind: 'forgetPinnedOrigin' }).then(() => { $('#problem').hidden = true; }, () => {
@@ -140,5 +151,6 @@ chrome.storage.session.onChanged.addListener((changes) => {
     render(changes.status.newValue);
   }
   if (changes.docProblem) docProblem = !!changes.docProblem.newValue;
+  if (changes.updateReady) showUpdate(changes.updateReady.newValue);
   if (changes.docProblem || (changes.status && hasStatus)) showNotStarted();
 });

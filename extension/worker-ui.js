@@ -3,6 +3,14 @@
 // go to the core itself, doc-ui.js.)
 import { onDoc, onDocProblem } from './worker-doc.js';
 
+// An update Chrome has fetched waits until the extension is idle, which with the offscreen
+// document open it never is: it takes effect at the next browser start. (Applying it at
+// once would orphan the content scripts of the open WebClient tabs, whose socket the hook
+// can only catch when the page loads.) The popup says it is waiting.
+chrome.runtime.onUpdateAvailable.addListener((details) => {
+  chrome.storage.session.set({ updateReady: details.version });
+});
+
 // The badge is set only when it changed (most frames change the calls list, not the
 // badge: three calls to the browser saved per frame).
 let shownBadge = '';

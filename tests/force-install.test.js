@@ -359,6 +359,8 @@ test('force-installed by policy from an update server: the policy\'s settings, a
       chrome.runtime.requestUpdateCheck().then((r) => { if (r.status !== 'update_available') resolve(`update check: ${r.status}`); });
     }));
     assert.equal(offered, v2);
+    await waitFor(async () => (await w.evaluate(() => chrome.storage.session.get('updateReady'))).updateReady === v2,
+      5000, 'the popup told that the update waits for the browser\'s restart');
     t.diagnostic(`version ${v2} fetched and waiting ${Date.now() - asked} ms after the update check`);
     assert.ok(server.requests.includes(`cti-bridge-${v2}.crx`));
     await page.close().catch(() => {});

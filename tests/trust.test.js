@@ -169,5 +169,5 @@ test('the offscreen document closed while the connector is down: the call still 
   await sleep(500);
   // A new run of the connector: the call it never had, answered and over.
   assert.deepEqual(conn.events(), ['908 connected inbound +49891555555', '908 ended inbound +49891555555']);
-  assert.deepEqual(conn.datev.calls.map((c) => `${c.number} ${c.result}`), ['+49891555555 answered']);
+  assert.deepEqual(conn.datev.calls.map((/** @type {any} */ c) => `${c.number} ${c.result}`), ['+49891555555 answered']);
 });
