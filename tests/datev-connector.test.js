@@ -100,7 +100,8 @@ test('the offscreen document restarted during a call: DATEV keeps one call, list
   await waitFor(() => conn.sessions >= 2 && conn.client, 20000, 'a new session');
   const notes = await waitFor(async () => {
     const st = await h.status();
-    return (st?.notes || []).filter((/** @type {any} */ n) => n.at >= since && n.text.key === 'noteLeftAlone');
+    const found = (st?.notes || []).filter((/** @type {any} */ n) => n.at >= since && n.text.key === 'noteLeftAlone');
+    return found.length ? found : null;
   }, 10000, 'the popup says why the call stays open');
   assert.deepEqual(notes.map((/** @type {any} */ n) => n.text.args), [['1']]);
   pbx.legs18([{ action: 4, id: 20 }]);
