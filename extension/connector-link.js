@@ -11,7 +11,7 @@ import { ConnectorSession } from './wasm/cti_core.js';
  * @typedef {{ kind: 'dial', number: string } | { kind: 'drop', callId?: string | null }} LinkCommand
  * @typedef {{ state: 'waiting' | 'searching' | 'connecting' | 'ready', port: number | null,
  *             foreign: { port: number, extension: string, ownPort: boolean } | null,
- *             noAckPort: number | null }} LinkStatus
+ *             noAckPort: number | null, accepted: string | null }} LinkStatus
  * @typedef {{ kind: 'probe', generation: number, ports: number[], timeoutMs: number }
  *   | { kind: 'connect', port: number, generation: number }
  *   | { kind: 'send', generation: number, text: string }

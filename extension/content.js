@@ -66,12 +66,15 @@
   /**
    * The device the operator chose in the WebClient, as the WebClient keeps it: JSON in
    * localStorage under `wc.<extension>__selectedphonedevice` (ngx-webstorage: prefix `wc.`,
-   * keys lower-cased). Without a known extension, the one such key there is.
+   * keys lower-cased). Only while the extension is not known yet: the one such key there
+   * is (another extension's choice in a shared browser profile is never taken for ours).
+   * A value longer than the bound is no choice (cut, it would no longer be the WebClient's).
    */
   function currentChoice() {
     try {
-      let key = `wc.${identity().extension.toLowerCase()}__selectedphonedevice`;
-      if (localStorage.getItem(key) === null) {
+      const ext = identity().extension.toLowerCase();
+      let key = `wc.${ext}__selectedphonedevice`;
+      if (!ext) {
         const keys = [];
         for (let i = 0; i < localStorage.length; i++) {
           const k = localStorage.key(i);
@@ -80,7 +83,8 @@
         if (keys.length !== 1) return '';
         key = keys[0];
       }
-      return (localStorage.getItem(key) || '').slice(0, M.CHOICE_MAX);
+      const value = localStorage.getItem(key) || '';
+      return value.length > M.CHOICE_MAX ? '' : value;
     } catch (_) {
       return '';
     }
@@ -187,7 +191,7 @@
       }
       const id = nextCommand++;
       commands.set(id, msg.token);
-      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'request', id, body: msg.body }));
+      hook.postMessage(/** @type {ContentToHook} */ ({ kind: 'request', id, body: msg.body, waitMs: msg.waitMs }));
     } else if (msg.kind === 'dialer') {
       const id = nextCommand++;
       commands.set(id, msg.token);

@@ -151,7 +151,7 @@ function unreachable(tab) {
 }
 onWorker('unreachable', (/** @type {{tab: number}} */ m) => unreachable(m.tab));
 
-onEffect('request', (e) => toPage(e.tab, { kind: 'request', token: e.token, body: e.body, choice: e.choice }));
+onEffect('request', (e) => toPage(e.tab, { kind: 'request', token: e.token, body: e.body, choice: e.choice, waitMs: e.waitMs }));
 onEffect('dialer', (e) => toPage(e.tab, { kind: 'dialer', token: e.token, number: e.number, confirm: e.confirm, waitMs: e.waitMs }));
 // A page that is not connected hears of a recording in its verdict when it connects.
 onEffect('recording', (e) => {

@@ -48,12 +48,17 @@
   const dataViewOffset = getter(DataView.prototype, 'byteOffset');
   const dataViewLength = getter(DataView.prototype, 'byteLength');
   const nativeFetch = window.fetch;
+  const NativeAbortController = AbortController;
+  const abortSignal = getter(AbortController.prototype, 'signal');
+  const abortNow = AbortController.prototype.abort;
+  const NativeU8 = Uint8Array;
   const responseBuffer = Response.prototype.arrayBuffer;
   const responseStatus = getter(Response.prototype, 'status');
   const NativeURL = URL;
   const urlParams = getter(URL.prototype, 'searchParams');
   const urlPath = getter(URL.prototype, 'pathname');
   const urlOrigin = getter(URL.prototype, 'origin');
+  const urlHost = getter(URL.prototype, 'host');
   const paramsGet = URLSearchParams.prototype.get;
   const querySelectorAll = Document.prototype.querySelectorAll;
   const activeElement = getter(Document.prototype, 'activeElement');
@@ -67,11 +72,21 @@
   const setTimer = window.setTimeout.bind(window);
   const clearTimer = window.clearTimeout.bind(window);
   const pageOrigin = location.origin;
+  const pageHost = location.host;
   const makeUrl = (/** @type {unknown} */ u) => new NativeURL(String(u), location.href);
   const OPEN = NativeWebSocket.OPEN;
   /** Where the WebClient POSTs its requests, and the headers it sends (its module 30871). */
   const REQUEST_PATH = '/MyPhone/MPWebService.asmx';
   const OCTETS = 'application/octet-stream';
+  // Which of the WebClient's own exchanges the core gets (by the MessageId a request or an
+  // answer starts with): the answers that are the operator's state (201 MyExtensionInfo,
+  // 227 the softphone's endpoint), and the HTTP status of every one (401/403: the session
+  // is over). Only while a diagnostics recording runs, and only for the calls' own
+  // requests (102 RequestMyInfo, 115-119 and 124 call control, 163-164 the softphone's
+  // calls), the request and its answer too: the others (login, settings, contacts, chat)
+  // may carry passwords, tokens and whole address books, and never leave the page.
+  const STATE_ANSWERS = [201, 227];
+  const RECORDED_REQUESTS = [102, 115, 116, 117, 118, 119, 124, 163, 164];
   // Before the core's verdict the hook holds a WebClient socket's first frames (the
   // PBX's initial state), bounded; sites without such a socket never buffer anything.
   const EARLY_MAX = 512;
@@ -108,21 +123,22 @@
   const START_FIRST_MS = 1000;
   const START_MAX_MS = 10000;
   const AFTER_START_MAX = 1024;
+  /** …holding at most this many bytes of frames. */
+  const AFTER_START_BYTES_MAX = 8 << 20;
   let starting = false;
-  let startPending = 0;
+  /** The state requests made after START and not yet over (those whose send went out). @type {Set<XMLHttpRequest>} */
+  const startRequests = new Set();
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let startTimer;
-  /** @type {WeakSet<XMLHttpRequest>} the state requests made after START */
-  const startRequests = new WeakSet();
   /** @type {Array<[HookToContent, Transferable[], number]>} pushes that came meanwhile */
   let afterStart = [];
+  let afterStartBytes = 0;
 
   function beginStart() {
     endStart();
     starting = true;
-    startPending = 0;
     startTimer = setTimer(() => {
-      if (!startPending) endStart();
+      if (!startRequests.size) endStart();
       else startTimer = setTimer(endStart, START_MAX_MS);
     }, START_FIRST_MS);
   }
@@ -130,13 +146,19 @@
     if (!starting) return;
     starting = false;
     clearTimer(startTimer);
+    startRequests.clear();
     const held = afterStart;
     afterStart = [];
+    afterStartBytes = 0;
     for (const [m, tr, bytes] of held) emit(m, tr, bytes);
   }
   /** A push of the socket: behind the state requests while they run. @param {HookToContent} msg @param {Transferable[]} [transfer] @param {number} [bytes] */
   function emitPush(msg, transfer = [], bytes = 0) {
-    if (starting && afterStart.length < AFTER_START_MAX) return afterStart.push([msg, transfer, bytes]);
+    if (starting && afterStart.length < AFTER_START_MAX && afterStartBytes + bytes <= AFTER_START_BYTES_MAX) {
+      afterStartBytes += bytes;
+      return afterStart.push([msg, transfer, bytes]);
+    }
+    // Too much held: the order is given up rather than memory (the core sees every push).
     endStart();
     emit(msg, transfer, bytes);
   }
@@ -152,10 +174,12 @@
   /** The kinds the content script numbers (a lost one is a gap the core must hear of). */
   const NUMBERED = ['open', 'close', 'frame', 'session', 'exchange'];
 
-  /** @param {unknown} url */
+  /** The WebClient's socket: its path on the page's own host (not a socket some other
+   * script of the page opens to another server with the same path). @param {unknown} url */
   function isWebClientUrl(url) {
     try {
-      return apply(urlPath, makeUrl(url), []).startsWith('/ws/webclient');
+      const u = makeUrl(url);
+      return apply(urlHost, u, []) === pageHost && apply(urlPath, u, []).startsWith('/ws/webclient');
     } catch (_) {
       return false;
     }
@@ -215,18 +239,27 @@
     },
   });
 
-  /** A copy of a request body the WebClient sends (an ArrayBuffer or a view on one). @param {unknown} body */
-  function copyBody(body) {
-    if (isArrayBuffer(body)) return /** @type {ArrayBuffer} */ (apply(bufSlice, body, [0]));
-    if (isDataView(body)) {
-      const off = apply(dataViewOffset, body, []);
-      return /** @type {ArrayBuffer} */ (apply(bufSlice, apply(dataViewBuffer, body, []), [off, off + apply(dataViewLength, body, [])]));
-    }
-    if (isView(body)) {
-      const off = apply(viewOffset, body, []);
-      return /** @type {ArrayBuffer} */ (apply(bufSlice, apply(viewBuffer, body, []), [off, off + apply(viewLength, body, [])]));
-    }
+  /** Where a body the WebClient sends lies (an ArrayBuffer or a view on one), or null.
+   * @param {unknown} body @returns {[ArrayBuffer, number, number] | null} buffer, offset, length */
+  function bodyOf(body) {
+    if (isArrayBuffer(body)) return [/** @type {ArrayBuffer} */ (body), 0, apply(bufLength, body, [])];
+    if (isDataView(body)) return [apply(dataViewBuffer, body, []), apply(dataViewOffset, body, []), apply(dataViewLength, body, [])];
+    if (isView(body)) return [apply(viewBuffer, body, []), apply(viewOffset, body, []), apply(viewLength, body, [])];
     return null;
+  }
+
+  /** The MessageId a GenericMessage starts with (field 1, a varint: key byte 8), or 0.
+   * @param {[ArrayBuffer, number, number] | null} at */
+  function leadingId(at) {
+    if (!at || at[2] < 2) return 0;
+    const b = new NativeU8(at[0], at[1], at[2] < 11 ? at[2] : 11);
+    if (b[0] !== 8) return 0;
+    let id = 0;
+    for (let i = 1, shift = 1; i < b.length && i < 6; i++, shift *= 128) {
+      id += (b[i] & 127) * shift;
+      if (b[i] < 128) return id;
+    }
+    return 0;
   }
 
   // The WebClient's own requests (Angular's HttpClient over XHR): their answers carry
@@ -248,34 +281,45 @@
   });
   NativeXHR.prototype.send = new Proxy(xhrSend, {
     apply(target, self, args) {
-      if (state !== 'down' && requests.has(self)) {
-        if (starting) {
-          startRequests.add(self);
-          startPending++;
-        }
-        const copied = recordUntil > now() ? copyBody(args[0]) : null;
-        apply(addListener, self, ['loadend', () => {
-          if (state === 'down') return;
-          const status = apply(xhrStatus, self, []);
-          /** @type {unknown} */
-          let answer = null;
-          try { answer = apply(xhrResponse, self, []); } catch (_) { /* not readable: no body */ }
-          const size = isArrayBuffer(answer) ? apply(bufLength, answer, []) : 0;
-          if (size > maxFrameBytes) {
-            emit({ kind: 'tooLarge', socket: 0, size });
-          } else {
-            const copy = size ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
-            /** @type {Transferable[]} */
-            const transfer = copied ? [copy, copied] : [copy];
-            emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
-          }
-          if (startRequests.has(self) && --startPending === 0) {
-            // The next of them may start in this answer's own handlers, a task later at most.
-            setTimer(() => { if (!startPending) endStart(); }, 0);
-          }
-        }]);
+      if (state === 'down' || !requests.has(self)) return apply(target, self, args);
+      let recorded = false;
+      /** @type {ArrayBuffer | null} */
+      let copied = null;
+      try {
+        const body = bodyOf(args[0]);
+        recorded = recordUntil > now() && RECORDED_REQUESTS.includes(leadingId(body));
+        // Copied before the WebClient could reuse its buffer.
+        if (recorded && body && body[2] <= maxFrameBytes) copied = apply(bufSlice, body[0], [body[1], body[1] + body[2]]);
+      } catch (_) {
+        // A body that cannot be read here (a shared buffer, say): not recorded; the
+        // WebClient's send goes on regardless.
+        recorded = false;
       }
-      return apply(target, self, args);
+      apply(addListener, self, ['loadend', () => {
+        if (startRequests.delete(self) && !startRequests.size) {
+          // The next of them may start in this answer's own handlers, a task later at most.
+          setTimer(() => { if (!startRequests.size) endStart(); }, 0);
+        }
+        if (state === 'down') return;
+        const status = apply(xhrStatus, self, []);
+        /** @type {unknown} */
+        let answer = null;
+        try { answer = apply(xhrResponse, self, []); } catch (_) { /* not readable: no body */ }
+        const size = isArrayBuffer(answer) ? apply(bufLength, answer, []) : 0;
+        const state_ = size ? STATE_ANSWERS.includes(leadingId([/** @type {ArrayBuffer} */ (answer), 0, size])) : false;
+        const ok = status >= 200 && status < 300;
+        // An answer the core has no use for, to a request it must not see: nothing leaves.
+        if (!state_ && !recorded && ok) return;
+        if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: 0, size });
+        const copy = size && (state_ || recorded) ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
+        /** @type {Transferable[]} */
+        const transfer = copied ? [copy, copied] : [copy];
+        emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
+      }]);
+      const sent = apply(target, self, args);
+      // Counted only once the send went out (a send that throws never ends).
+      if (starting && startRequests.size < AFTER_START_MAX) startRequests.add(self);
+      return sent;
     },
   });
 
@@ -287,25 +331,38 @@
     return '';
   }
 
-  /** POSTs one GenericMessage as the WebClient does and reports the answer.
-   * @param {number} id @param {Uint8Array} body */
-  async function request(id, body) {
+  /** An object without a prototype: nothing a page script put on Object.prototype (a
+   * `signal`, a `redirect`) is read from it. @param {Record<string, unknown>} fields */
+  const bare = (fields) => Object.assign(Object.create(null), fields);
+
+  /** POSTs one GenericMessage as the WebClient does, to the page's own origin, and reports
+   * the answer; gives up after `waitMs`. @param {number} id @param {Uint8Array} body @param {number} waitMs */
+  async function request(id, body, waitMs) {
     const key = sessionKey();
     if (!key) return emit({ kind: 'answered', id, status: 0, body: null, why: 'no open WebClient session in this tab' });
+    const abort = new NativeAbortController();
+    let timedOut = false;
+    const timer = setTimer(() => { timedOut = true; apply(abortNow, abort, []); }, waitMs);
     try {
-      const res = await apply(nativeFetch, window, [REQUEST_PATH, {
+      const res = await apply(nativeFetch, window, [pageOrigin + REQUEST_PATH, bare({
         method: 'POST',
-        headers: { Accept: OCTETS, 'Content-Type': OCTETS, MyPhoneSession: key, 'ngsw-bypass': 'bypass' },
+        headers: bare({ Accept: OCTETS, 'Content-Type': OCTETS, MyPhoneSession: key, 'ngsw-bypass': 'bypass' }),
         body,
         credentials: 'same-origin',
+        mode: 'same-origin',
+        redirect: 'error',
         cache: 'no-store',
-      }]);
+        signal: apply(abortSignal, abort, []),
+      })]);
       const status = apply(responseStatus, res, []);
       const answer = /** @type {ArrayBuffer} */ (await apply(responseBuffer, res, []));
       if (apply(bufLength, answer, []) > maxFrameBytes) return emit({ kind: 'answered', id, status: 0, body: null, why: 'the answer is too large' });
       emit({ kind: 'answered', id, status, body: answer, why: '' }, [answer]);
     } catch (_) {
-      emit({ kind: 'answered', id, status: 0, body: null, why: 'the request did not reach the PBX' });
+      const why = timedOut ? `no answer from the PBX within ${waitMs} ms` : 'the request did not reach the PBX';
+      emit({ kind: 'answered', id, status: 0, body: null, why });
+    } finally {
+      clearTimer(timer);
     }
   }
 
@@ -326,14 +383,27 @@
     // `location` and its members are unforgeable: no page script can replace them.
     location.hash = '#/call?phone=' + encode(number);
     let other = false;
+    let unfocused = false;
     const look = () => {
+      if (now() > until) {
+        const why = other ? 'the dialer showed another number'
+          : unfocused ? 'the input showing the number did not have the focus' : 'the dialer did not show the number';
+        return emit({ kind: 'dialed', id, ok: false, why });
+      }
+      // Still the dialer's route (the WebClient may rewrite its query): an operator who
+      // went elsewhere meanwhile gets no Enter pressed for them.
+      if (!/^#\/(call|dialer)\b/.test(location.hash)) {
+        return emit({ kind: 'dialed', id, ok: false, why: 'the WebClient left the dialer' });
+      }
       const focused = apply(activeElement, document, []);
       const inputs = [focused, ...apply(querySelectorAll, document, ['input'])].filter(isInput);
       let found = null;
       for (const el of inputs) {
         const shown = digitsOf(String(apply(inputValue, el, [])));
-        if (shown === want) { found = el; break; }
-        if (shown && el === focused) other = true;
+        // Confirmed only where the operator's own Enter would go: the focused input.
+        if (shown === want && (!confirm || el === focused)) { found = el; break; }
+        if (shown === want) unfocused = true;
+        else if (shown && el === focused) other = true;
       }
       if (found) {
         if (confirm) {
@@ -342,10 +412,6 @@
           })]);
         }
         return emit({ kind: 'dialed', id, ok: true, why: '' });
-      }
-      if (now() >= until) {
-        const why = other ? 'the dialer showed another number' : 'the dialer did not show the number';
-        return emit({ kind: 'dialed', id, ok: false, why });
       }
       setTimer(look, 50);
     };
@@ -372,7 +438,7 @@
     } else if (msg.kind === 'recording' && state === 'active') {
       recordUntil = msg.until;
     } else if (msg.kind === 'request' && state === 'active' && msg.body instanceof Uint8Array) {
-      request(msg.id, msg.body);
+      request(msg.id, msg.body, msg.waitMs);
     } else if (msg.kind === 'dialer' && state === 'active') {
       dialer(msg.id, msg.number, msg.confirm, msg.waitMs);
     }

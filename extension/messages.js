@@ -27,7 +27,7 @@
  * @typedef {{kind: 'activate', maxFrameBytes: number, recordUntil: number}
  *   | {kind: 'standDown'}
  *   | {kind: 'recording', until: number}
- *   | {kind: 'request', id: number, body: Uint8Array}
+ *   | {kind: 'request', id: number, body: Uint8Array, waitMs: number}
  *   | {kind: 'dialer', id: number, number: string, confirm: boolean, waitMs: number}} ContentToHook
  */
 
@@ -51,7 +51,7 @@
  *   device: that choice changed; stale: a request not sent because the choice changed)
  * @typedef {{kind: 'verdict', trusted: boolean, maxFrameBytes: number, queueMax: number, inFlight: number, batchMax: number, recordUntil: number}
  *   | {kind: 'ack', seq: number}
- *   | {kind: 'request', token: number, body: Uint8Array, choice: string | null}
+ *   | {kind: 'request', token: number, body: Uint8Array, choice: string | null, waitMs: number}
  *   | {kind: 'dialer', token: number, number: string, confirm: boolean, waitMs: number}
  *   | {kind: 'recording', until: number}} CoreToPage
  *   (request: POST this from the page unless the stored choice is no longer `choice`)

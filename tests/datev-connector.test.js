@@ -72,7 +72,7 @@ test('DATEV\'s DIAL of +49 89 1234567 is linked to its SyncID though the PBX wri
   const conn = await connector({ port: 19800 + 59 });
   const { pbx } = await webclient('59');
   pbx.spellNumber = (n) => n.replace(/^\+49/, '0');
-  await waitFor(() => conn.wired && conn.client, 15000, 'the connector session');
+  await waitFor(() => conn.wired && conn.client && conn.hellos().length > 0, 15000, 'the connector session, HELLO said');
   conn.datevDial('+49 89 1234567', 'datev-sync-42');
   await waitFor(() => conn.datev.calls.length === 1, 8000, 'the dialled call in DATEV');
   const [r] = pbx.requestsOf(119);
@@ -151,7 +151,7 @@ test('a connector set up for extension 102 is named as such, and works once acce
   // The operator uses it as it is.
   await popup.click('#connector .action');
   await waitFor(() => conn.wired && conn.client && conn.hellos().length >= 2, 20000, 'accepted');
-  await waitFor(async () => (await popup.textContent('#connector .value')) === msg('en', 'linkReady', ['19902']), 10000, 'connected');
+  await waitFor(async () => (await popup.textContent('#connector .value')) === msg('en', 'linkReadyAccepted', ['19902', '102']), 10000, 'connected, and said to whom');
   const stored = await (await h.worker()).evaluate(() => chrome.storage.local.get('connectorExtension'));
   assert.deepEqual(stored, { connectorExtension: '102' });
   pbx.legs18([ring(40, 6, '+4989400400')]);

@@ -17,6 +17,7 @@ const P = require('./lib/proto');
 const EXT = '63';
 const NUMBER = '+49891357913';
 const NAME = 'Erika Musterfrau';
+const SECRET = 'S3cretPassw0rd';
 /** @type {any} */ let stage;
 /** @type {import('./lib/harness').Harness} */ let h;
 /** @type {any} */ let pbx;
@@ -92,6 +93,22 @@ test('a recording holds the WebClient\'s own requests and answers while the oper
   const leg = [...pbx.legs.keys()].at(-1);
   assert.equal(await page.evaluate((id) => /** @type {any} */ (window).__hangUpByHand(id), leg), 'ok');
   await waitFor(() => conn.events(conn.received.slice(seen)).length === 2, 5000, 'ended');
+  // A request of the WebClient's that is not about calls (its settings, its login) may
+  // carry a password: it never leaves the page, recording or not.
+  const key = [...pbx.sessions.keys()].at(-1);
+  const inner = [0x0a, SECRET.length, ...Buffer.from(SECRET)];
+  const body = [0x08, 108, 0xe2, 0x06, inner.length, ...inner]; // {1: 108, 108: {1: SECRET}}
+  const status = await page.evaluate(([k, b]) => new Promise((resolve) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', '/MyPhone/MPWebService.asmx');
+    x.responseType = 'arraybuffer';
+    x.setRequestHeader('Content-Type', 'application/octet-stream');
+    x.setRequestHeader('MyPhoneSession', String(k));
+    x.onloadend = () => resolve(x.status);
+    x.send(new Uint8Array(/** @type {number[]} */ (b)));
+  }), [key, body]);
+  assert.equal(status, 200);
+  assert.equal(pbx.requestsOf(108).length, 1, 'the PBX got it');
   await o.click('#diag-stop');
   const [download] = await Promise.all([o.waitForEvent('download'), o.click('#diag-save')]);
   const text = fs.readFileSync(await download.path(), 'utf8');
@@ -101,7 +118,7 @@ test('a recording holds the WebClient\'s own requests and answers while the oper
   const answers = lines.filter((l) => l.split(' ')[1] === 'ANSWER');
   assert.ok(posts.length >= 2 && answers.length >= 2, `requests and answers recorded:\n${lines.join('\n')}`);
   const decoded = lines.map((l) => Buffer.from(l.split(' ').at(-1) || '', 'base64').toString('latin1')).join('\n');
-  for (const secret of ['1357913', '891357', 'SESSION-SECRET']) {
+  for (const secret of ['1357913', '891357', 'SESSION-SECRET', SECRET]) {
     assert.ok(!text.includes(secret) && !decoded.includes(secret), `"${secret}" in the file`);
   }
   const r = spawnSync('cargo', ['run', '-q', '-p', 'cti-core', '--bin', 'replay', '--', '--extension', EXT], {
@@ -113,6 +130,7 @@ test('a recording holds the WebClient\'s own requests and answers while the oper
   assert.match(r.stderr, /ANSWER 200 \{1: 261, 261: \{1: 1, /, r.stderr);
   assert.match(r.stderr, /POST \{1: 115, 115: \{1: \d+, 2: 1, 3: 1\}\}/, r.stderr);
   assert.match(r.stderr, /ANSWER 200 \{1: 207, 207: \{1: 1\}\}/, r.stderr);
+  assert.doesNotMatch(r.stderr, /\{1: 108\b/, 'the settings request is not in the file');
   const replayed = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((m) => `${m.call.state} ${m.call.remoteNumber}`);
   assert.deepEqual(replayed, [`dialing ${masked(NUMBER)}`, `ended ${masked(NUMBER)}`]);
 });

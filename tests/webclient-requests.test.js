@@ -120,6 +120,22 @@ test('a dialer that keeps showing another number is not confirmed, and the opera
   assert.deepEqual(pbx.pageDials, ['0303333333'], 'the previous number was not dialled again, the new one not at all');
 });
 
+test('an operator who clicks elsewhere while the dialer opens gets no Enter pressed for them', async () => {
+  const { pbx, page } = await stage({ selectedDevice: '3CX WebRTC proxy' });
+  // The operator is typing in a field of the page: it takes the focus back whenever the
+  // dialer opens, as a click into it would.
+  await page.evaluate(() => {
+    const field = document.body.appendChild(document.createElement('input'));
+    field.id = 'operators-field';
+    addEventListener('focusin', (e) => { if (e.target !== field) field.focus(); });
+  });
+  const at = Date.now();
+  dial('0895555555');
+  await waitFor(async () => (await notices(at)).some((/** @type {any} */ n) => n.key === 'noteDialerFailed'), 10000, 'the notice');
+  assert.deepEqual(pbx.pageDials, [], 'nothing dialled');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'operators-field');
+});
+
 for (const lang of ['en', 'de']) {
   test(`a refused DIAL and an ended session each give one notice at once (${lang})`, async () => {
     const hl = await launch({ args: TEST_HOST_ARGS, lang });

@@ -200,8 +200,9 @@ fn digits(s: &str) -> String {
 }
 
 /// Whether two numbers name the same line: equal digits, or, once the shorter one loses
-/// its trunk prefix zeros, one ends with the other with at least 6 digits in common
-/// ("+49 89 1234567" and "089 1234567"), like the connector's own suffix matching.
+/// its trunk prefix zeros, one ends with the other with at least 8 digits in common
+/// ("+49 89 1234567" and "089 1234567"). The connector itself compares numbers exactly once
+/// normalised, which is why a dialled call carries DATEV's own text (`expect_dial`).
 pub fn same_number(a: &str, b: &str) -> bool {
     let (a, b) = (digits(a), digits(b));
     if a.is_empty() || b.is_empty() {
@@ -212,7 +213,9 @@ pub fn same_number(a: &str, b: &str) -> bool {
     }
     let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
     let short = short.trim_start_matches('0');
-    short.len() >= 6 && long.ends_with(short)
+    // Eight digits at least: a national and an international form of one number share
+    // that much (030 123456 / +49 30 123456), two numbers of one office rarely do.
+    short.len() >= 8 && long.ends_with(short)
 }
 
 /// How a dial reaches the PBX.
@@ -228,8 +231,18 @@ pub enum Via {
 /// A command handed to the page, waiting for its answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PendingCommand {
-    Dial { number: DialString, via: Via, deadline_ms: u64 },
-    Drop { call_id: String, deadline_ms: u64 },
+    /// `again`: the second decision for this dial (the first one's device changed, or the
+    /// PBX refused it and the dialer is left to the operator); it is not decided a third time.
+    Dial {
+        number: DialString,
+        via: Via,
+        again: bool,
+        deadline_ms: u64,
+    },
+    Drop {
+        call_id: String,
+        deadline_ms: u64,
+    },
 }
 
 impl PendingCommand {
@@ -264,6 +277,8 @@ mod tests {
         assert!(!same_number("101", "1101"));
         assert!(!same_number("", ""));
         assert!(!same_number("+4989111111", "+4989222222"));
+        assert!(same_number("+49 30 123456", "030123456"));
+        assert!(!same_number("1234567", "+49301234567"), "seven digits are too few to tell");
     }
 
     fn answer(id: u64, payload: Vec<u8>) -> Vec<u8> {

@@ -19,6 +19,8 @@ use crate::schema::{
 pub const MAX_DEVICES: usize = 32;
 /// Longest Contact, UserAgent or stored choice kept, in characters.
 pub const MAX_DEVICE_TEXT: usize = 256;
+/// Longest stored choice taken, in bytes (the page's bound, 1024 UTF-16 units, in UTF-8).
+pub const MAX_CHOICE_BYTES: usize = 3 * 1024;
 /// The Contact of the softphone the WebClient adds when none is registered [WC].
 const SYNTHETIC_CONTACT: &str = "Browser";
 
@@ -147,7 +149,10 @@ impl Devices {
     /// UserAgent string or `{userAgent, ipAddress}`; empty: none). Returns whether it
     /// changed.
     pub fn set_choice(&mut self, raw: &str) -> bool {
-        let raw = crate::cut(raw.to_owned(), MAX_DEVICE_TEXT * 2);
+        // Kept as the page sent it: the page compares its own reading with this text, and a
+        // text cut here would never equal it. The page bounds it (messages.js, CHOICE_MAX
+        // UTF-16 units); anything longer is no choice.
+        let raw = if raw.len() > MAX_CHOICE_BYTES { String::new() } else { raw.to_owned() };
         if raw == self.choice_raw {
             return false;
         }

@@ -76,8 +76,8 @@ fn mask_list(list: &mut LocalConnections) {
 /// A request or an answer with its personal data masked and its shape kept: the messages
 /// the extension knows field by field (a dialled number masked, a device's Contact kept, a
 /// PBX's text masked), any other one walked field by field (numbers kept, nested messages
-/// walked, every text masked: its digits as in a log line, its words to their first
-/// letter), so the file shows which fields a PBX version really uses. `None`: not a
+/// walked, every text reduced to its length), so the file shows which fields a PBX
+/// version really uses and none of what they held. `None`: not a
 /// GenericMessage.
 pub fn mask_message(bytes: &[u8]) -> Option<Vec<u8>> {
     let id = leading_message_id(bytes)?;
@@ -111,24 +111,9 @@ pub fn mask_message(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Free text of an unknown field: digits masked as in a log line, each word to its first
-/// letter and stars.
-fn mask_words(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_word = false;
-    for c in mask_text(text).chars() {
-        if c.is_alphabetic() {
-            out.push(if in_word { '*' } else { c });
-            in_word = true;
-        } else {
-            out.push(c);
-            in_word = false;
-        }
-    }
-    out
-}
-
-/// The fields of a protobuf message of unknown layout, re-encoded with every text masked.
+/// The fields of a protobuf message of unknown layout, re-encoded with every text replaced
+/// by as many stars as it has characters: an unknown field may hold a password or a token
+/// (the WebClient's login and settings requests do), so only its length is kept.
 fn mask_unknown(mut buf: &[u8], depth: u32) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(buf.len());
     while !buf.is_empty() {
@@ -149,7 +134,7 @@ fn mask_unknown(mut buf: &[u8], depth: u32) -> Option<Vec<u8>> {
                 let body = match (nested, std::str::from_utf8(inner)) {
                     // Text that happens to parse as a message is still text.
                     (_, Ok(text)) if text.chars().all(|c| !c.is_control() || c == '\n') => {
-                        mask_words(text).into_bytes()
+                        "*".repeat(text.chars().count()).into_bytes()
                     }
                     (Some(m), _) => m,
                     // Bytes that are neither: their length is all that is kept.
@@ -407,7 +392,8 @@ mod tests {
         assert_eq!(shown, r#"{1: 119, 119: {1: "+49*******67", 3: "sip:101@192.168.1.50:5060", 4: 1}}"#);
         let refusal = mask_message(&ack_answer(false, Some(9), "No permission to call 0891234567")).unwrap();
         assert_eq!(describe(&refusal), r#"{1: 207, 207: {1: 0, 2: 9, 3: "No permission to call 08******67"}}"#);
-        // A request the extension does not know: its fields stay, its texts are masked.
+        // A request the extension does not know: its fields stay, its texts keep only their
+        // length (it may be a password).
         let mut inner = Vec::new();
         prost::encoding::string::encode(1, &"Max Mustermann".to_owned(), &mut inner);
         prost::encoding::int32::encode(2, &7, &mut inner);
@@ -416,7 +402,7 @@ mod tests {
         prost::encoding::uint64::encode(1, &118, &mut unknown);
         prost::encoding::bytes::encode(118, &inner, &mut unknown);
         let masked = describe(&mask_message(&unknown).unwrap());
-        assert_eq!(masked, r#"{1: 118, 118: {1: "M** M*********", 2: 7, 3: "08******67"}}"#);
+        assert_eq!(masked, r#"{1: 118, 118: {1: "**************", 2: 7, 3: "**********"}}"#);
         assert_eq!(mask_message(b"\xff\xff"), None);
         // In the file: a POST line and an ANSWER line with the HTTP status.
         let mut r = Recorder::default();

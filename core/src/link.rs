@@ -58,8 +58,10 @@ pub struct Outbox {
     /// The connector's run, as far as we can tell: it counts the sessions the connector
     /// ended (it closes a socket when it stops), not those we ended.
     run: u64,
-    /// The run that was told of each call in the log (and of the calls kept aside).
-    told: BTreeMap<String, u64>,
+    /// The run that was told of each call in the log (and of the calls kept aside), and
+    /// the number of the first event it was handed about it: if that one is said unsent,
+    /// the run was never told (bounded by the log and the calls kept aside).
+    told: BTreeMap<String, (u64, u64)>,
     /// Calls the connector's run has from an earlier session: nothing more is sent about
     /// them (at most `max_queued`; a call leaves when it ends).
     left_alone: VecDeque<String>,
@@ -135,7 +137,11 @@ impl Outbox {
         self.next_seq += 1;
         let out = self.in_session.then(|| Outgoing { seq, text: ev.to_json() });
         if out.is_some() {
-            self.told.insert(ev.call.id.clone(), self.run);
+            let run = self.run;
+            let told = self.told.entry(ev.call.id.clone()).or_insert((run, seq));
+            if told.0 != run {
+                *told = (run, seq);
+            }
         }
         let ended = (out.is_some() && ev.call.state == CallState::Ended).then(|| ev.call.id.clone());
         self.log.push_back(Entry { seq, ev });
@@ -162,9 +168,11 @@ impl Outbox {
         // Calls this run was told of in an earlier session: left alone from now on (one
         // that ended is over for good).
         let mut newly_left = 0;
-        let known: Vec<String> = ids.iter().filter(|id| self.told.get(*id) == Some(&run)).cloned().collect();
+        let known: Vec<String> = ids.iter().filter(|id| self.told_run(id) == Some(run)).cloned().collect();
         for id in &known {
-            newly_left += 1;
+            if !self.left_alone.contains(id) {
+                newly_left += 1;
+            }
             let ended = self.log.iter().any(|e| e.ev.call.id == *id && e.ev.call.state == CallState::Ended);
             if ended {
                 self.log.retain(|e| e.ev.call.id != *id);
@@ -178,15 +186,18 @@ impl Outbox {
         }
         // The others, in the order of the log, each in as few events as say what it is.
         let others: Vec<&String> =
-            ids.iter().filter(|id| self.told.get(*id) != Some(&run) && !self.left_alone.contains(id)).collect();
-        let keep: Vec<u64> =
-            others.iter().flat_map(|id| catch_up(self.log.iter().filter(|e| e.ev.call.id == **id))).collect();
+            ids.iter().filter(|id| self.told_run(id) != Some(run) && !self.left_alone.contains(id)).collect();
+        let mut keep: Vec<u64> = Vec::new();
+        for id in &others {
+            let seqs = catch_up(self.log.iter().filter(|e| e.ev.call.id == **id));
+            if let Some(first) = seqs.first() {
+                self.told.insert((*id).clone(), (run, *first));
+            }
+            keep.extend(seqs);
+        }
         let out =
             self.log.iter().filter(|e| keep.contains(&e.seq)).map(|e| Outgoing { seq: e.seq, text: e.ev.to_json() });
         let out: Vec<Outgoing> = out.collect();
-        for id in &others {
-            self.told.insert((*id).clone(), run);
-        }
         // Every call that ended is handed at once, in one pass over the log.
         let mut ended: BTreeMap<String, u64> = BTreeMap::new();
         for e in self.log.iter().filter(|e| e.ev.call.state == CallState::Ended) {
@@ -223,6 +234,9 @@ impl Outbox {
     /// back into the log, its history with it, in the order it was pushed. Returns how
     /// many calls came back.
     pub fn unsent(&mut self, seq: u64) -> usize {
+        // A call whose first event to this run was among them: this run was never told.
+        let run = self.run;
+        self.told.retain(|_, (r, first)| *r != run || *first < seq);
         if self.in_session {
             // The connector had begun to close the socket: a connector that stops does.
             self.session_ended(true);
@@ -259,16 +273,38 @@ impl Outbox {
         }
         self.log = kept;
         self.handed.extend(calls);
-        // Only the calls of the turn being sent can be said unsent; the oldest go first.
+        // Only the calls of the turn being sent can be said unsent; the oldest go first,
+        // and what the run was told of them with them.
         while self.handed.len() > self.max_queued {
-            self.handed.pop_front();
+            if let Some((_, entries)) = self.handed.pop_front() {
+                if let Some(e) = entries.first() {
+                    if !self.log.iter().any(|l| l.ev.call.id == e.ev.call.id) {
+                        self.told.remove(&e.ev.call.id);
+                    }
+                }
+            }
         }
+    }
+
+    /// The run that was told of a call, if any.
+    fn told_run(&self, id: &str) -> Option<u64> {
+        self.told.get(id).map(|(run, _)| *run)
+    }
+
+    /// Calls whose telling is remembered (at most the log's and the kept-aside calls).
+    pub fn told(&self) -> usize {
+        self.told.len()
     }
 
     fn bound(&mut self) {
         while self.log.len() > self.max_queued {
-            self.log.pop_front();
+            let Some(gone) = self.log.pop_front() else { break };
             self.dropped += 1;
+            let id = &gone.ev.call.id;
+            let kept = |e: &Entry| e.ev.call.id == *id;
+            if !self.log.iter().any(kept) && !self.handed.iter().any(|(_, es)| es.iter().any(kept)) {
+                self.told.remove(id);
+            }
         }
     }
 }
@@ -450,6 +486,10 @@ mod tests {
         o.session_ended(false);
         assert!(started(&mut o).is_empty(), "this run had it");
         assert_eq!(o.left_alone(), 1);
+        // Another session of the same run: the call was left alone already, not newly.
+        o.session_ended(false);
+        assert_eq!(o.session_started().1, 0);
+        assert_eq!(o.left_alone(), 1);
     }
 
     #[test]
@@ -512,6 +552,32 @@ mod tests {
         // The socket closed under the very first text.
         assert_eq!(o.unsent(sent[0].seq), 1);
         assert_eq!(started(&mut o), ["1 offered", "1 ended", "2 offered"]);
+    }
+
+    #[test]
+    fn a_call_whose_first_event_never_left_is_caught_up_not_left_alone() {
+        let mut o = Outbox::default();
+        o.session_started();
+        o.push(ev("1", CallState::Offered, 1));
+        // In one turn: call 2 begins, and we close the socket (a new extension, say)
+        // before its text could leave; the shell says so.
+        let first = o.push(ev("2", CallState::Offered, 2));
+        o.session_ended(false);
+        o.unsent(first[0].seq);
+        let (out, left) = o.session_started();
+        assert_eq!(states(&out), ["2 offered"], "the run never heard of call 2");
+        assert_eq!(left, 1, "call 1 it has");
+    }
+
+    #[test]
+    fn a_long_session_remembers_only_the_calls_it_may_still_need() {
+        let mut o = Outbox::new(50);
+        o.session_started();
+        for i in 0..1000 {
+            o.push(ev(&i.to_string(), CallState::Offered, i));
+            o.push(ev(&i.to_string(), CallState::Ended, i));
+        }
+        assert!(o.told() <= 50 && o.handed() <= 50, "{} {}", o.told(), o.handed());
     }
 
     #[test]

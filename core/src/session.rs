@@ -96,6 +96,9 @@ pub struct LinkStatus {
     pub foreign: Option<Foreign>,
     /// The last port that did not acknowledge HELLO at all.
     pub no_ack_port: Option<u16>,
+    /// Ready with a connector set up for another extension, accepted by the operator or an
+    /// administrator: that extension (the popup says so while it lasts).
+    pub accepted: Option<String>,
 }
 
 /// What the shell must do. Serialises to the plain objects the JS shell reads
@@ -253,6 +256,8 @@ pub struct ConnectorSession {
     rejected: BTreeSet<u16>,
     foreign: Option<Foreign>,
     no_ack_port: Option<u16>,
+    /// The extension the connector of the ready socket acknowledged.
+    ready_for: String,
     last_status: LinkStatus,
     effects: VecDeque<LinkEffect>,
 }
@@ -273,7 +278,14 @@ impl ConnectorSession {
             rejected: BTreeSet::new(),
             foreign: None,
             no_ack_port: None,
-            last_status: LinkStatus { state: LinkState::Waiting, port: None, foreign: None, no_ack_port: None },
+            ready_for: String::new(),
+            last_status: LinkStatus {
+                state: LinkState::Waiting,
+                port: None,
+                foreign: None,
+                no_ack_port: None,
+                accepted: None,
+            },
             effects: VecDeque::new(),
         }
     }
@@ -445,6 +457,7 @@ impl ConnectorSession {
                             "port {port}: the connector set up for extension {theirs} is used, as accepted"
                         ));
                     }
+                    self.ready_for = theirs.chars().take(40).collect();
                     self.become_ready(port, ack.bridge_version.as_deref());
                 } else {
                     self.foreign_ack(port, theirs.to_owned(), own_port, now);
@@ -640,7 +653,9 @@ impl ConnectorSession {
             Phase::Opening { port, .. } | Phase::AwaitingAck { port, .. } => (LinkState::Connecting, Some(port)),
             Phase::Ready { port } => (LinkState::Ready, Some(port)),
         };
-        LinkStatus { state, port, foreign: self.foreign.clone(), no_ack_port: self.no_ack_port }
+        let accepted =
+            (state == LinkState::Ready && self.ready_for != self.config.extension).then(|| self.ready_for.clone());
+        LinkStatus { state, port, foreign: self.foreign.clone(), no_ack_port: self.no_ack_port, accepted }
     }
 
     fn update_status(&mut self) {

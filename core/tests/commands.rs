@@ -84,7 +84,7 @@ impl Stage {
 /// The one request among the effects: (token, decoded body, the choice it was made for).
 fn request(fx: &[Effect]) -> (u32, GenericMessage, Option<String>) {
     let mut found = fx.iter().filter_map(|e| match e {
-        Effect::Request { tab: 1, token, body, choice } => {
+        Effect::Request { tab: 1, token, body, choice, .. } => {
             Some((*token, GenericMessage::decode(body.as_slice()).unwrap(), choice.clone()))
         }
         _ => None,

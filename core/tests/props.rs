@@ -416,6 +416,8 @@ fn check_bridge(s: Sizes) {
     assert!(s.tabs <= MAX_TABS, "{s:?}");
     assert!(s.legs <= MAX_LEGS && s.calls <= MAX_LEGS, "{s:?}");
     assert!(s.outbox <= OUTBOX_MAX && s.handed <= OUTBOX_MAX, "{s:?}");
+    // Remembered per call of the log, of those kept aside and of those left alone.
+    assert!(s.told <= 3 * OUTBOX_MAX, "{s:?}");
     assert!(s.notes <= MAX_NOTES && s.pops <= MAX_POPS, "{s:?}");
     assert!(s.pending_commands <= 64 && s.queued_commands <= 64, "{s:?}");
     assert!(s.refused_origins <= 64, "{s:?}");

@@ -18,6 +18,9 @@ use crate::schema::ERROR_NO_PERMISSION;
 /// How long the page has to report a request's answer (it POSTs and waits for the PBX;
 /// a sleeping tab is woken first, which the document allows 5 s, doc-pages.js).
 pub const REQUEST_ANSWER_MS: u64 = 10_000;
+/// How long the page waits for the PBX's answer to a request (less than the above, so that
+/// the page's own report of a PBX that did not answer comes first and says so).
+pub const REQUEST_WAIT_MS: u32 = 8_000;
 /// How long the WebClient's dialer may take to show the number before the page gives up.
 pub const DIALER_WAIT_MS: u32 = 3_000;
 /// The page's report of a dialer step may come this much later than the wait itself.
@@ -155,11 +158,12 @@ impl Bridge {
                 t.tracker.expect_dial(raw, now + DIALLED_EXPECT_MS);
             }
         }
-        self.route_dial(tab, number, now);
+        self.route_dial(tab, number, false, now);
     }
 
     /// Decides the way for a dial: the device chosen in the WebClient and the setting.
-    fn route_dial(&mut self, tab: u32, number: DialString, now: u64) {
+    /// `again`: decided once already, the choice having changed under the first request.
+    fn route_dial(&mut self, tab: u32, number: DialString, again: bool, now: u64) {
         let Some(t) = self.tabs.get(&tab) else { return };
         let request = |contact: &str| Via::Request { contact: contact.to_owned() };
         let via = match (self.settings.dial_method, t.devices.selected()) {
@@ -176,10 +180,10 @@ impl Bridge {
                 }
             },
         };
-        self.send_dial(tab, number, via, now);
+        self.send_dial(tab, number, via, again, now);
     }
 
-    fn send_dial(&mut self, tab: u32, number: DialString, via: Via, now: u64) {
+    fn send_dial(&mut self, tab: u32, number: DialString, via: Via, again: bool, now: u64) {
         let token = self.token();
         let Some(t) = self.tabs.get_mut(&tab) else { return };
         let shown = mask_number(number.as_str());
@@ -189,7 +193,8 @@ impl Bridge {
                 let choice = Some(t.devices.choice_raw().to_owned());
                 self.recorder.record_request(now, &body);
                 let line = format!("DIAL {shown}: RequestMakeCall for the device {contact}");
-                (Effect::Request { tab, token, body, choice }, now + REQUEST_ANSWER_MS, line)
+                let effect = Effect::Request { tab, token, body, choice, wait_ms: REQUEST_WAIT_MS };
+                (effect, now + REQUEST_ANSWER_MS, line)
             }
             Via::Dialer { confirm } => {
                 let number = number.as_str().to_owned();
@@ -202,7 +207,7 @@ impl Bridge {
                 (effect, now + u64::from(DIALER_WAIT_MS) + DIALER_MARGIN_MS, line)
             }
         };
-        t.pending.push((token, PendingCommand::Dial { number, via, deadline_ms }));
+        t.pending.push((token, PendingCommand::Dial { number, via, again, deadline_ms }));
         self.log(line);
         self.effects.push_back(effect);
     }
@@ -215,7 +220,7 @@ impl Bridge {
                 let deadline_ms = now + REQUEST_ANSWER_MS;
                 t.pending.push((token, PendingCommand::Drop { call_id: call_id.clone(), deadline_ms }));
                 self.recorder.record_request(now, &body);
-                self.effects.push_back(Effect::Request { tab, token, body, choice: None });
+                self.effects.push_back(Effect::Request { tab, token, body, choice: None, wait_ms: REQUEST_WAIT_MS });
                 self.log(format!("DROP call {call_id}: RequestDropCall sent"));
             }
             // Mostly a call that ended as DATEV asked to end it: nothing to tell the operator.
@@ -234,7 +239,9 @@ impl Bridge {
     /// the answer's body.
     pub fn handle_answer(&mut self, tab: u32, token: u32, status: u16, body: &[u8], why: &str, now: u64) {
         let Some(p) = self.take_pending(tab, token) else {
-            return;
+            // Its command had expired (and was said to have failed): the PBX may still
+            // have carried it out, which the log must show.
+            return self.log(format!("tab {tab}: a request's answer (HTTP {status}) came after it had been given up"));
         };
         if status != 0 {
             self.recorder.record_answer(now, status, body);
@@ -267,7 +274,7 @@ impl Bridge {
                 self.note(now, text);
                 if auto {
                     // The operator can still dial it by hand, with another device if need be.
-                    self.send_dial(tab, number, Via::Dialer { confirm: false }, now);
+                    self.send_dial(tab, number, Via::Dialer { confirm: false }, true, now);
                 }
             }
             Answer::SessionOver => self.session_over(tab, "the answer to a DIAL", now),
@@ -305,12 +312,16 @@ impl Bridge {
             t.devices.set_choice(choice);
         }
         self.status_dirty = true;
-        if let PendingCommand::Dial { number, .. } = p {
-            self.log(format!(
-                "DIAL {}: the device chosen in the WebClient changed; deciding again",
-                mask_number(number.as_str())
-            ));
-            self.route_dial(tab, number, now);
+        if let PendingCommand::Dial { number, again, .. } = p {
+            let shown = mask_number(number.as_str());
+            if again {
+                // Changed under the second request too: the page and the core disagree on
+                // the choice, and another round would not settle it.
+                self.log(format!("DIAL {shown}: the device chosen in the WebClient changed again; not dialled"));
+                return self.note(now, Text::new("noteDialFailed", &[&shown]));
+            }
+            self.log(format!("DIAL {shown}: the device chosen in the WebClient changed; deciding again"));
+            self.route_dial(tab, number, true, now);
         }
     }
 
@@ -318,7 +329,8 @@ impl Bridge {
     /// confirmed, when it was to be).
     pub fn handle_dialer_result(&mut self, tab: u32, token: u32, ok: bool, why: &str, now: u64) {
         let Some(PendingCommand::Dial { number, via, .. }) = self.take_pending(tab, token) else {
-            return;
+            let done = if ok { "it was dialled" } else { "it failed" };
+            return self.log(format!("tab {tab}: a dialer step was reported after it had been given up ({done})"));
         };
         let shown = mask_number(number.as_str());
         let confirm = matches!(via, Via::Dialer { confirm: true });

@@ -119,6 +119,8 @@ pub struct LinkReport {
     /// A connector that acknowledged another extension.
     pub foreign: Option<Foreign>,
     pub no_ack_port: Option<u16>,
+    /// Ready with the connector of this other extension, as accepted.
+    pub accepted: Option<String>,
 }
 
 /// A port whose connector acknowledged another extension than ours.
@@ -149,8 +151,9 @@ pub enum Effect {
     /// POST this GenericMessage from the tab's WebClient page exactly as the WebClient
     /// does (its path, headers, session key and cookies; the key never leaves the page),
     /// unless the device choice stored in the page is no longer `choice` (then the page
-    /// says so instead; `None`: no check). Report with `handle_answer` or `handle_stale_choice`.
-    Request { tab: u32, token: u32, body: Vec<u8>, choice: Option<String> },
+    /// says so instead; `None`: no check). The page gives up on the PBX after `wait_ms`.
+    /// Report with `handle_answer` or `handle_stale_choice`.
+    Request { tab: u32, token: u32, body: Vec<u8>, choice: Option<String>, wait_ms: u32 },
     /// Open the WebClient's own dialer with `number`; once it shows exactly that number
     /// (within `wait_ms`), press Enter in it when `confirm`. Report with
     /// `handle_dialer_result`.
@@ -224,6 +227,8 @@ pub struct Sizes {
     pub outbox: usize,
     /// Ended calls the outbox keeps aside in case the link could not send them.
     pub handed: usize,
+    /// Calls whose telling to the connector's run the outbox remembers.
+    pub told: usize,
     pub notes: usize,
     pub pops: usize,
     pub refused_origins: usize,
@@ -358,6 +363,7 @@ impl Bridge {
             queued_commands: self.gate.queued(),
             outbox: self.outbox.len(),
             handed: self.outbox.handed(),
+            told: self.outbox.told(),
             notes: self.notes.len(),
             pops: self.pops.len(),
             refused_origins: self.refused.len(),

@@ -200,6 +200,10 @@ impl Bridge {
             return Accepted::Yes;
         }
         self.recorder.record_frame(ts, bytes);
+        // Only the socket says the tab is live: an answer may come after it closed.
+        if let Some(t) = self.tabs.get_mut(&tab) {
+            t.open = true;
+        }
         self.take_state(tab, ts, bytes);
         Accepted::Yes
     }
@@ -257,7 +261,6 @@ impl Bridge {
         let Some(t) = self.tabs.get_mut(&tab) else {
             return;
         };
-        t.open = true;
         t.last_frame_at = ts;
         match t.tracker.handle_frame(bytes, ts) {
             Ok(out) => {
@@ -279,11 +282,13 @@ impl Bridge {
                 for n in &out.notes {
                     self.effects.push_back(Effect::Log(format!("tab {tab}: {n}")));
                 }
-                if out.extension_detected.is_some() {
-                    self.update_link_config();
-                }
+                // The events first: a new extension may close the connector's socket, and
+                // what was handed before that must be counted as unsent, not forgotten.
                 if !out.events.is_empty() {
                     self.emit(tab, out.events, ts);
+                }
+                if out.extension_detected.is_some() {
+                    self.update_link_config();
                 }
             }
             Err(e) => self.log(format!("tab {tab}: frame rejected: {e}")),

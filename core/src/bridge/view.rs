@@ -89,15 +89,23 @@ impl Bridge {
 
     fn connector_row(&self) -> Row {
         let port = self.link.port.map(|p| p.to_string()).unwrap_or_default();
+        // A connector set up for another extension, accepted: said as long as it is used.
+        let ready = match &self.link.accepted {
+            Some(ext) => {
+                let ext: String = ext.chars().filter(char::is_ascii_digit).take(16).collect();
+                Text::new("linkReadyAccepted", &[&port, &ext])
+            }
+            None => Text::new("linkReady", &[&port]),
+        };
         let mut row = match self.link.state.as_str() {
             // A connector that has just started may drop calls until it has loaded DATEV's
             // contacts: nothing on the wire tells, so the popup says it for a while.
             "ready" if self.session_since.is_some() => {
-                let mut row = Row::new(Level::Ok, Text::new("linkReady", &[&port]));
+                let mut row = Row::new(Level::Ok, ready);
                 row.extra = Some(Text::new("linkWarmup", &[]));
                 row
             }
-            "ready" => Row::new(Level::Ok, Text::new("linkReady", &[&port])),
+            "ready" => Row::new(Level::Ok, ready),
             "connecting" => Row::new(Level::Busy, Text::new("linkConnecting", &[&port])),
             "waiting" => Row::new(Level::Busy, Text::new("linkWaiting", &[])),
             _ => Row::new(Level::Busy, Text::new("linkSearching", &[])),

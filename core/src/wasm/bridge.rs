@@ -378,7 +378,7 @@ impl Bridge {
                 Effect::ToConnector { generation, seq, text } => {
                     to_js(&EffectView::ToConnector { generation: *generation, seq: *seq, text })
                 }
-                Effect::Request { tab, token, body, choice } => {
+                Effect::Request { tab, token, body, choice, wait_ms } => {
                     // Bytes cross as a Uint8Array, not as a list of numbers.
                     let obj = js_sys::Object::new();
                     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&obj, &k.into(), v).ok();
@@ -387,6 +387,7 @@ impl Bridge {
                     set("token", &(*token).into());
                     set("body", &js_sys::Uint8Array::from(body.as_slice()));
                     set("choice", &choice.as_deref().map_or(JsValue::NULL, JsValue::from));
+                    set("waitMs", &(*wait_ms).into());
                     obj.into()
                 }
                 Effect::Dialer { tab, token, number, confirm, wait_ms } => to_js(&EffectView::Dialer {

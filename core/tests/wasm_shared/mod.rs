@@ -75,7 +75,10 @@ fn a_call_through_the_wasm_bridge() {
     // The status the popup renders, whole, as the offscreen document hands it over.
     let st: serde_json::Value = b.status(2.0).into_serde().expect("the status is plain data");
     assert_eq!(st["badge"]["text"], "badgeTextSearching", "no link report yet: searching");
-    assert_eq!(st["calls"], serde_json::json!([{"direction": "inbound", "state": "offered", "number": "+49*******11", "name": ""}]));
+    assert_eq!(
+        st["calls"],
+        serde_json::json!([{"direction": "inbound", "state": "offered", "number": "+49*******11", "name": ""}])
+    );
     assert_eq!(st["rows"]["webclient"]["text"]["key"], "wcConnected");
 }
 
