@@ -23,10 +23,13 @@
   const NativeXHR = window.XMLHttpRequest;
   if (typeof NativeWebSocket !== 'function' || typeof NativeXHR !== 'function') return;
   const R = Reflect;
+  const objAssign = Object.assign;
+  const objCreate = Object.create;
   const apply = R.apply;
   const getter = (/** @type {object} */ proto, /** @type {string} */ name) =>
     /** @type {() => any} */ (/** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(proto, name)).get);
   const addListener = EventTarget.prototype.addEventListener;
+  const removeListener = EventTarget.prototype.removeEventListener;
   const dispatch = EventTarget.prototype.dispatchEvent;
   const stopImmediate = Event.prototype.stopImmediatePropagation;
   const eventPorts = getter(MessageEvent.prototype, 'ports');
@@ -71,6 +74,9 @@
   const now = Date.now;
   const setTimer = window.setTimeout.bind(window);
   const clearTimer = window.clearTimeout.bind(window);
+  /** An object without a prototype: nothing a page script put on Object.prototype (a
+   * `signal`, a `redirect`) is read from it. @param {Record<string, unknown>} fields */
+  const bare = (fields) => objAssign(objCreate(null), fields);
   const pageOrigin = location.origin;
   const pageHost = location.host;
   const makeUrl = (/** @type {unknown} */ u) => new NativeURL(String(u), location.href);
@@ -295,7 +301,7 @@
         // WebClient's send goes on regardless.
         recorded = false;
       }
-      apply(addListener, self, ['loadend', () => {
+      const onEnd = () => {
         if (startRequests.delete(self) && !startRequests.size) {
           // The next of them may start in this answer's own handlers, a task later at most.
           setTimer(() => { if (!startRequests.size) endStart(); }, 0);
@@ -306,18 +312,26 @@
         let answer = null;
         try { answer = apply(xhrResponse, self, []); } catch (_) { /* not readable: no body */ }
         const size = isArrayBuffer(answer) ? apply(bufLength, answer, []) : 0;
-        const state_ = size ? STATE_ANSWERS.includes(leadingId([/** @type {ArrayBuffer} */ (answer), 0, size])) : false;
+        const isState = size ? STATE_ANSWERS.includes(leadingId([/** @type {ArrayBuffer} */ (answer), 0, size])) : false;
         const ok = status >= 200 && status < 300;
         // An answer the core has no use for, to a request it must not see: nothing leaves.
-        if (!state_ && !recorded && ok) return;
+        if (!isState && !recorded && ok) return;
         if (size > maxFrameBytes) return emit({ kind: 'tooLarge', socket: 0, size });
-        const copy = size && (state_ || recorded) ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
+        const copy = size && (isState || recorded) ? /** @type {ArrayBuffer} */ (apply(bufSlice, answer, [0])) : new ArrayBuffer(0);
         /** @type {Transferable[]} */
         const transfer = copied ? [copy, copied] : [copy];
         emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
-      }]);
-      const sent = apply(target, self, args);
-      // Counted only once the send went out (a send that throws never ends).
+      };
+      // Once per send: an XHR may be opened and sent again.
+      apply(addListener, self, ['loadend', onEnd, bare({ once: true })]);
+      let sent;
+      try {
+        sent = apply(target, self, args);
+      } catch (e) {
+        // A send that throws never ends: nothing to wait for.
+        apply(removeListener, self, ['loadend', onEnd]);
+        throw e;
+      }
       if (starting && startRequests.size < AFTER_START_MAX) startRequests.add(self);
       return sent;
     },
@@ -330,10 +344,6 @@
     }
     return '';
   }
-
-  /** An object without a prototype: nothing a page script put on Object.prototype (a
-   * `signal`, a `redirect`) is read from it. @param {Record<string, unknown>} fields */
-  const bare = (fields) => Object.assign(Object.create(null), fields);
 
   /** POSTs one GenericMessage as the WebClient does, to the page's own origin, and reports
    * the answer; gives up after `waitMs`. @param {number} id @param {Uint8Array} body @param {number} waitMs */

@@ -358,9 +358,14 @@ test('frames the page could not hold while the extension was down are counted, a
   for (let i = 0; i < 598; i++) pbx.legs18([{ action: 3, id: 28, state: P.State.Ringing }]);
   pbx.legs18([{ action: 3, id: 28, state: P.State.Connected }]);
   await sleep(2000); // 600 small frames on loopback: all in the page long before this
-  // What the hook saw: the socket's open, its START, the answers to the page's own state
-  // requests, and every binary frame; it holds 512 of them.
-  const seen = await page.evaluate(() => 2 + /** @type {any} */ (window).__wc.posts.length + /** @type {any} */ (window).__received);
+  // What the hook passed on: the socket's open, its START, the answers to the page's own
+  // requests that are state (201 MyExtensionInfo, 227 the softphone's endpoint; the other
+  // answers stay in the page), and every binary frame; it holds 512 of them.
+  const seen = await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    const state = w.__wc.posts.filter((/** @type {any} */ p) => p.answer === 201 || p.answer === 227).length;
+    return 2 + state + w.__received;
+  });
   await w.evaluate(() => { chrome.offscreen.createDocument = /** @type {any} */ (globalThis).realCreate; });
   const lost = async () => ((await h.status())?.notes || []).filter((/** @type {any} */ n) => n.text.key === 'noteFramesLost');
   await waitFor(async () => (await lost()).length > 0, 20000, 'the notice');

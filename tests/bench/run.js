@@ -1,5 +1,5 @@
 // The benchmark of issue 10, one command after ./build.sh:  node tests/bench/run.js
-// Prints every figure on a labelled line (a. to e.), then a table of figures and targets.
+// Prints every figure on a labelled line (a. to g.), then a table of figures and targets.
 // Real headless Chromium with the built dist/, the simulated PBX and connector on loopback.
 //
 // Environment (defaults in brackets), for quicker runs:
