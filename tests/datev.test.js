@@ -362,9 +362,9 @@ test('frames the page could not hold while the extension was down are counted, a
   // requests that are state (201 MyExtensionInfo, 227 the softphone's endpoint; the other
   // answers stay in the page), and every binary frame; it holds 512 of them.
   const seen = await page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    const state = w.__wc.posts.filter((/** @type {any} */ p) => p.answer === 201 || p.answer === 227).length;
-    return 2 + state + w.__received;
+    const win = /** @type {any} */ (window);
+    const state = win.__wc.posts.filter((/** @type {any} */ p) => p.answer === 201 || p.answer === 227).length;
+    return 2 + state + win.__received;
   });
   await w.evaluate(() => { chrome.offscreen.createDocument = /** @type {any} */ (globalThis).realCreate; });
   const lost = async () => ((await h.status())?.notes || []).filter((/** @type {any} */ n) => n.text.key === 'noteFramesLost');

@@ -79,6 +79,19 @@ pub fn endpoint_frame(registered: bool, contact: &str, sdp_len: usize) -> Vec<u8
     wrap(MSG_MY_WEBRTC_ENDPOINT, &payload)
 }
 
+/// A 227 frame as the PBX pushes it during a softphone call: an update of one WebRTCCall
+/// (Action, Id, its SDP text in field 7), without the endpoint's own fields.
+pub fn endpoint_update(sdp_len: usize) -> Vec<u8> {
+    let mut call = Vec::new();
+    prost::encoding::int32::encode(1, &3, &mut call);
+    prost::encoding::int32::encode(2, &1, &mut call);
+    let sdp: String = (0..sdp_len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    prost::encoding::string::encode(7, &sdp, &mut call);
+    let mut payload = MyWebRtcEndpoint { action: Some(3), ..Default::default() }.encode_to_vec();
+    prost::encoding::bytes::encode(2, &call, &mut payload);
+    wrap(MSG_MY_WEBRTC_ENDPOINT, &payload)
+}
+
 /// The answer 261 to a RequestMakeCall that placed the call on `leg`.
 pub fn call_control_answer(success: bool, leg: Option<i32>, message: &str) -> Vec<u8> {
     let m = ResponseCallControl {

@@ -13,15 +13,18 @@ const ORIGIN = 'https://pbx.test';
 const TAB = 1;
 
 /**
- * The mix of bench.rs, frame for frame: of every 20 frames, 17 MessageId 227 (600-byte
- * payload), 2 MessageId 150 (40 bytes), 1 MessageId 201 lifecycle step (ring, answer,
+ * The mix of bench.rs, frame for frame: of every 20 frames, 17 MessageId 227 (a softphone
+ * call's SDP update, about 600 bytes), 2 MessageId 150 (40 bytes), 1 MessageId 201 lifecycle step (ring, answer,
  * delete; 8 calls interleaved). Encoded here by tests/lib/proto.js, whose 201 frames carry
  * one extra unknown varint field (7) that the Rust testkit's do not. Repeated frames are
  * the same Uint8Array: the boundary copies the bytes on every call anyway.
  * @param {number} n
  */
 function mix(n) {
-  const sdp = proto.otherFrame(227, 600), presence = proto.otherFrame(150, 40);
+  // A softphone call's SDP update (about 600 bytes), as endpoint_update(580) in the testkit.
+  const sdpText = Array.from({ length: 580 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+  const sdp = proto.webrtcEndpoint({ calls: [{ action: 3, id: 1, sdp: sdpText }] });
+  const presence = proto.otherFrame(150, 40);
   /** @type {Uint8Array[]} */
   const frames = new Array(n);
   let call = 0;
@@ -53,10 +56,10 @@ async function loadCore() {
 /** @param {any} m */
 function newBridge(m) {
   const b = new m.Bridge(JSON.stringify({ extensionNumber: '101', webclientOrigins: [ORIGIN] }));
-  if (b.handleLogin(TAB, ORIGIN, 'bench', 1, '101', 'pbx.test', '20', 'Bench', 1_700_000_000_000) !== 0) {
+  if (b.handleLogin(TAB, ORIGIN, 'bench', 1, '101', 'pbx.test', '20', 'Bench', '', 1_700_000_000_000) !== 0) {
     throw new Error('login refused');
   }
-  b.handleLinkReady(1); // a connector session is up: events become toConnector effects
+  b.handleLinkReady(1, 1_700_000_000_000); // a connector session is up: events become toConnector effects
   b.poll();
   b.takeDirty();
   b.takeStatusDirty();

@@ -1,16 +1,17 @@
 //! Throughput of decode + track on a realistic frame mix, printed as frames per second.
 //!
-//! The mix: of every 20 frames, 17 are MessageId 227 (WebRTC/SDP, a few hundred bytes),
+//! The mix: of every 20 frames, 17 are MessageId 227 (a softphone call's SDP update, about
+//! 600 bytes),
 //! 2 carry other MessageIds, and 1 is a MyExtensionInfo (201) step of a call lifecycle
 //! (insert ringing, answer, delete), with up to 8 calls in flight.
 
 use std::time::Instant;
 
-use cti_core::testkit::{delete, frame18, leg, other_frame, update};
+use cti_core::testkit::{delete, endpoint_update, frame18, leg, other_frame, update};
 use cti_core::CallTracker;
 
 fn mix(n: usize) -> Vec<Vec<u8>> {
-    let sdp = other_frame(227, 600);
+    let sdp = endpoint_update(580);
     let presence = other_frame(150, 40);
     let mut frames = Vec::with_capacity(n);
     let mut call = 0i64;
