@@ -25,7 +25,9 @@ async function shoot(lang) {
     await popup.locator('body').screenshot({ path: path.join(DOCS, `popup-${lang}.png`) });
     const options = await h.options();
     await options.setViewportSize({ width: 760, height: 900 });
-    await options.waitForFunction(() => /** @type {HTMLSelectElement} */ (document.querySelector('select[name=dialMethod]')).value !== '');
+    // Loaded: the stored values are in the form, and the recording's state is known.
+    await options.waitForFunction(() => /** @type {HTMLInputElement} */ (document.querySelector('input[name=extensionNumber]')).value === '101' &&
+      (document.querySelector('#diag-state')?.textContent || '') !== '');
     const height = await options.evaluate(() => document.documentElement.scrollHeight);
     await options.setViewportSize({ width: 760, height });
     await options.screenshot({ path: path.join(DOCS, `options-${lang}.png`) });

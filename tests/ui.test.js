@@ -25,6 +25,7 @@ for (const lang of ['en', 'de']) {
       t.diagnostic(`first paint ${Math.round(await p.evaluate(() => performance.now()))} ms after navigation`);
       assert.equal(await p.evaluate(() => document.documentElement.lang.slice(0, 2)), lang);
       assert.equal(await p.textContent('#webclient .value'), msg(lang, 'wcConnected', ['101', 'https://pbx.example.com']));
+      assert.equal(await p.textContent('#webclient .extra'), msg(lang, 'dialViaPhone', ['Yealink SIP-T46S']));
       assert.equal(await p.textContent('#connector .value'), msg(lang, 'linkSearching'));
       assert.equal(await p.textContent('#connector .extra'), msg(lang, 'linkHeld', ['2']));
       assert.equal(await p.getAttribute('#pestroutes', 'class'), 'row bad');

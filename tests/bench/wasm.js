@@ -102,6 +102,8 @@ async function wasmBench({ frames: n, runs }) {
     for (let r = 0; r < runs; r++) {
       const p = pass(m, frames, full);
       if (p.refused) throw new Error(`${p.refused} frames refused`);
+      // Every 20th frame is a call step, and each step is one CALL_EVENT.
+      if (p.events !== Math.ceil(n / 20)) throw new Error(`${p.events} CALL_EVENTs, not ${Math.ceil(n / 20)}`);
       best = Math.min(best, p.s);
       events = p.events;
     }

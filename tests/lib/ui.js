@@ -74,7 +74,7 @@ function sampleStatus(now = Date.now()) {
     v: 1, at: now,
     badge: { text: 'badgeTextProblem', color: '#c62828', title: T('badgeProblem') },
     rows: {
-      webclient: { level: 'ok', text: T('wcConnected', '101', 'https://pbx.example.com') },
+      webclient: { level: 'ok', text: T('wcConnected', '101', 'https://pbx.example.com'), extra: T('dialViaPhone', 'Yealink SIP-T46S') },
       connector: { level: 'busy', text: T('linkSearching'), extra: T('linkHeld', '2') },
       pestroutes: {
         level: 'bad', text: T('streamNoAccess', 'http://crm.example.com:3000'),
@@ -90,6 +90,7 @@ function sampleStatus(now = Date.now()) {
       { at: now - 300000, term: '+1******0000', outcome: T('popNoResult'), ok: false },
     ],
     notes: [
+      { at: now - 60000, text: T('noteDialNoPermissionDialer', '+49*******67', 'No permission') },
       { at: now - 120000, text: T('noteBlocked', '0900*****12') },
       { at: now - 900000, text: T('noteLookalike', 'https://webclient.example.net') },
     ],
