@@ -12,7 +12,8 @@ const ports = new Map();
 /** @typedef {Extract<CoreToPage, {kind: 'request' | 'dialer'}>} PageCommand */
 /** Commands for a page that is not connected (yet). @type {Map<number, PageCommand[]>} */
 const waiting = new Map();
-/** How long a nudged page has to connect before what waits for it fails. */
+/** How long a nudged page has to connect before what waits for it fails (the core allows
+ * for it in bridge::commands::REQUEST_ANSWER_MS). */
 const NUDGE_WAIT_MS = 5000;
 /** @type {Map<number, ReturnType<typeof setTimeout>>} */
 const nudged = new Map();

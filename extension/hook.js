@@ -16,7 +16,11 @@
 // The channel: the content script dispatches, synchronously and still before any page
 // script exists, an event carrying one end of a MessageChannel. The hook takes the first
 // one and ignores any later one, so no page script can take or replace the channel.
-// Everything the hook relies on is captured here, before page scripts could alter it.
+// What the hook reads the page through (URLs, events, buffers, its sets) is captured here,
+// before page scripts could alter it; a URL is read once, and only events the browser
+// made (isTrusted) count. A script of the trusted page that rewrites Array's prototype
+// could still disturb the hook's own bookkeeping: it could as well drive the WebClient
+// itself, which is why the page's origin, not its scripts, is what is trusted.
 (() => {
   'use strict';
   const NativeWebSocket = window.WebSocket;
@@ -25,6 +29,18 @@
   const R = Reflect;
   const objAssign = Object.assign;
   const objCreate = Object.create;
+  const NativeString = String;
+  const weakSetAdd = WeakSet.prototype.add;
+  const weakSetHas = WeakSet.prototype.has;
+  const weakSetDelete = WeakSet.prototype.delete;
+  const weakMapGet = WeakMap.prototype.get;
+  const weakMapSet = WeakMap.prototype.set;
+  const setAdd = Set.prototype.add;
+  const setDelete = Set.prototype.delete;
+  const setClear = Set.prototype.clear;
+  const setSize = /** @type {() => number} */ (/** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(Set.prototype, 'size')).get);
+  /** Whether `v` is one of `list` (no Array.prototype method a page could replace). @param {unknown} v @param {readonly unknown[]} list */
+  const oneOf = (v, list) => { for (let i = 0; i < list.length; i++) if (list[i] === v) return true; return false; };
   const apply = R.apply;
   const getter = (/** @type {object} */ proto, /** @type {string} */ name) =>
     /** @type {() => any} */ (/** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(proto, name)).get);
@@ -118,6 +134,8 @@
   let nextSocketId = 1;
   /** XHRs of the WebClient that POST to its request path. @type {WeakSet<XMLHttpRequest>} */
   const requests = new WeakSet();
+  /** The loadend listener of each such XHR's current send. @type {WeakMap<XMLHttpRequest, (ev: Event) => void>} */
+  const ends = new WeakMap();
 
   // After the socket's START the WebClient POSTs its state requests and reads what the
   // socket pushes meanwhile only once they are answered: it handles one item at a time
@@ -144,7 +162,7 @@
     endStart();
     starting = true;
     startTimer = setTimer(() => {
-      if (!startRequests.size) endStart();
+      if (!apply(setSize, startRequests, [])) endStart();
       else startTimer = setTimer(endStart, START_MAX_MS);
     }, START_FIRST_MS);
   }
@@ -152,7 +170,7 @@
     if (!starting) return;
     starting = false;
     clearTimer(startTimer);
-    startRequests.clear();
+    apply(setClear, startRequests, []);
     const held = afterStart;
     afterStart = [];
     afterStartBytes = 0;
@@ -175,7 +193,7 @@
     else if (state === 'waiting' && early.length < EARLY_MAX && earlyBytes + bytes <= EARLY_BYTES_MAX) {
       early.push([msg, transfer]);
       earlyBytes += bytes;
-    } else if (state === 'waiting' && NUMBERED.includes(msg.kind)) earlyLost++;
+    } else if (state === 'waiting' && oneOf(msg.kind, NUMBERED)) earlyLost++;
   }
   /** The kinds the content script numbers (a lost one is a gap the core must hear of). */
   const NUMBERED = ['open', 'close', 'frame', 'session', 'exchange'];
@@ -205,15 +223,16 @@
     if (state === 'down') return;
     const id = nextSocketId++;
     sockets.push({ id, ws, key });
-    apply(addListener, ws, ['open', () => emit({ kind: 'open', socket: id })]);
-    apply(addListener, ws, ['close', () => {
+    apply(addListener, ws, ['open', (/** @type {Event} */ ev) => { if (ev.isTrusted) emit({ kind: 'open', socket: id }); }]);
+    apply(addListener, ws, ['close', (/** @type {Event} */ ev) => {
+      if (!ev.isTrusted) return;
       const i = sockets.findIndex((s) => s.id === id);
       if (i >= 0) sockets.splice(i, 1);
       endStart();
       emit({ kind: 'close', socket: id });
     }]);
     apply(addListener, ws, ['message', (/** @type {MessageEvent} */ ev) => {
-      if (state === 'down') return;
+      if (state === 'down' || !ev.isTrusted) return;
       const data = apply(eventData, ev, []);
       if (typeof data === 'string') {
         // The server's words about the session; ADDP (keep-alive) says nothing new.
@@ -239,6 +258,8 @@
   // A Proxy keeps WebSocket looking native (name, toString, prototype, instanceof).
   window.WebSocket = new Proxy(NativeWebSocket, {
     construct(target, args, newTarget) {
+      // Read once: the socket opens the very address that was judged.
+      if (args.length) args[0] = NativeString(args[0]);
       const ws = R.construct(target, args, newTarget);
       if (isWebClientUrl(args[0])) track(ws, sessionKeyOf(args[0]));
       return ws;
@@ -258,10 +279,11 @@
    * @param {[ArrayBuffer, number, number] | null} at */
   function leadingId(at) {
     if (!at || at[2] < 2) return 0;
-    const b = new NativeU8(at[0], at[1], at[2] < 11 ? at[2] : 11);
+    const n = at[2] < 6 ? at[2] : 6;
+    const b = new NativeU8(at[0], at[1], n);
     if (b[0] !== 8) return 0;
     let id = 0;
-    for (let i = 1, shift = 1; i < b.length && i < 6; i++, shift *= 128) {
+    for (let i = 1, shift = 1; i < n; i++, shift *= 128) {
       id += (b[i] & 127) * shift;
       if (b[i] < 128) return id;
     }
@@ -273,13 +295,16 @@
   // on any other path or site they only pass the call on.
   NativeXHR.prototype.open = new Proxy(xhrOpen, {
     apply(target, self, args) {
-      if (state !== 'down') {
+      if (state !== 'down' && args.length >= 2) {
         try {
+          // Read once: the request goes to the very address that was judged.
+          args[0] = NativeString(args[0]);
+          args[1] = NativeString(args[1]);
           const u = makeUrl(args[1]);
-          const ours = String(args[0]).toUpperCase() === 'POST' && apply(urlOrigin, u, []) === pageOrigin &&
+          const ours = (args[0] === 'POST' || args[0] === 'post') && apply(urlOrigin, u, []) === pageOrigin &&
             apply(urlPath, u, []) === REQUEST_PATH;
-          if (ours) requests.add(self);
-          else requests.delete(self);
+          if (ours) apply(weakSetAdd, requests, [self]);
+          else apply(weakSetDelete, requests, [self]);
         } catch (_) { /* not a URL: not ours */ }
       }
       return apply(target, self, args);
@@ -287,13 +312,13 @@
   });
   NativeXHR.prototype.send = new Proxy(xhrSend, {
     apply(target, self, args) {
-      if (state === 'down' || !requests.has(self)) return apply(target, self, args);
+      if (state === 'down' || !apply(weakSetHas, requests, [self])) return apply(target, self, args);
       let recorded = false;
       /** @type {ArrayBuffer | null} */
       let copied = null;
       try {
         const body = bodyOf(args[0]);
-        recorded = recordUntil > now() && RECORDED_REQUESTS.includes(leadingId(body));
+        recorded = recordUntil > now() && oneOf(leadingId(body), RECORDED_REQUESTS);
         // Copied before the WebClient could reuse its buffer.
         if (recorded && body && body[2] <= maxFrameBytes) copied = apply(bufSlice, body[0], [body[1], body[1] + body[2]]);
       } catch (_) {
@@ -301,10 +326,13 @@
         // WebClient's send goes on regardless.
         recorded = false;
       }
-      const onEnd = () => {
-        if (startRequests.delete(self) && !startRequests.size) {
+      /** @param {Event} ev */
+      const onEnd = (ev) => {
+        if (!ev.isTrusted) return;
+        apply(removeListener, self, ['loadend', onEnd]);
+        if (apply(setDelete, startRequests, [self]) && !apply(setSize, startRequests, [])) {
           // The next of them may start in this answer's own handlers, a task later at most.
-          setTimer(() => { if (!startRequests.size) endStart(); }, 0);
+          setTimer(() => { if (!apply(setSize, startRequests, [])) endStart(); }, 0);
         }
         if (state === 'down') return;
         const status = apply(xhrStatus, self, []);
@@ -312,7 +340,7 @@
         let answer = null;
         try { answer = apply(xhrResponse, self, []); } catch (_) { /* not readable: no body */ }
         const size = isArrayBuffer(answer) ? apply(bufLength, answer, []) : 0;
-        const isState = size ? STATE_ANSWERS.includes(leadingId([/** @type {ArrayBuffer} */ (answer), 0, size])) : false;
+        const isState = size ? oneOf(leadingId([/** @type {ArrayBuffer} */ (answer), 0, size]), STATE_ANSWERS) : false;
         const ok = status >= 200 && status < 300;
         // An answer the core has no use for, to a request it must not see: nothing leaves.
         if (!isState && !recorded && ok) return;
@@ -322,8 +350,11 @@
         const transfer = copied ? [copy, copied] : [copy];
         emit({ kind: 'exchange', ts: now(), request: copied, status, answer: copy }, transfer, size);
       };
-      // Once per send: an XHR may be opened and sent again.
-      apply(addListener, self, ['loadend', onEnd, bare({ once: true })]);
+      // One listener per XHR: one opened again while its request ran ends without a loadend.
+      const before = apply(weakMapGet, ends, [self]);
+      if (before) apply(removeListener, self, ['loadend', before]);
+      apply(weakMapSet, ends, [self, onEnd]);
+      apply(addListener, self, ['loadend', onEnd]);
       let sent;
       try {
         sent = apply(target, self, args);
@@ -332,7 +363,7 @@
         apply(removeListener, self, ['loadend', onEnd]);
         throw e;
       }
-      if (starting && startRequests.size < AFTER_START_MAX) startRequests.add(self);
+      if (starting && apply(setSize, startRequests, []) < AFTER_START_MAX) apply(setAdd, startRequests, [self]);
       return sent;
     },
   });
@@ -364,6 +395,8 @@
         cache: 'no-store',
         signal: apply(abortSignal, abort, []),
       })]);
+      // The PBX has answered: a slow body is not "no answer" (the dial may be placed).
+      clearTimer(timer);
       const status = apply(responseStatus, res, []);
       const answer = /** @type {ArrayBuffer} */ (await apply(responseBuffer, res, []));
       if (apply(bufLength, answer, []) > maxFrameBytes) return emit({ kind: 'answered', id, status: 0, body: null, why: 'the answer is too large' });

@@ -200,6 +200,24 @@ test('a colleague\'s call (OtherConnections, field 20) never reaches the connect
   pbx.hangUpAll();
 });
 
+test('a page script cannot make up what the WebClient saw: events it dispatches itself are not read', async () => {
+  const { pbx, page } = await stage();
+  const seen = conn.received.length;
+  const made = P.extensionInfo({ list18: { action: 3, items: [{ action: 2, id: 710, callId: 310, state: P.State.Ringing, incoming: true, callerId: '+4930710710' }] } });
+  await page.evaluate((bytes) => {
+    // A socket the hook tracks (the WebClient's path on the page's own host), and a frame
+    // on it that no server sent.
+    const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws/webclient?sessionId=made-up');
+    ws.dispatchEvent(new MessageEvent('message', { data: new Uint8Array(bytes).buffer }));
+  }, [...made]);
+  // The PBX's own call comes after: it reaches the connector, the made-up one never does.
+  pbx.legs18([{ action: 2, id: 711, callId: 311, state: P.State.Ringing, incoming: true, callerId: '+4930711711' }]);
+  await waitFor(() => events(seen).length >= 1, 5000, 'the PBX\'s call');
+  await sleep(500);
+  assert.deepEqual(events(seen), ['311 offered inbound +4930711711']);
+  pbx.hangUpAll();
+});
+
 test('the session key never leaves the page: not to the connector, storage, the console or a diagnostics file', async () => {
   const { pbx, page } = await stage();
   // Record while the extension and the operator dial, so the file holds requests too.

@@ -199,23 +199,22 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// Whether two numbers name the same line: equal digits, or, once the shorter one loses
-/// its trunk prefix zeros, one ends with the other with at least 8 digits in common
-/// ("+49 89 1234567" and "089 1234567"). The connector itself compares numbers exactly once
-/// normalised, which is why a dialled call carries DATEV's own text (`expect_dial`).
+/// Whether two numbers name the same line: equal digits once leading zeros are dropped
+/// (a trunk prefix, `00`), or one is the other behind a country code (1 to 3 digits):
+/// "+49 89 1234567" and "089 1234567", "+43 1 234567" and "01 234567". At least 6 digits
+/// in common, so that extensions never match. The connector itself compares numbers exactly
+/// once normalised, which is why a dialled call carries DATEV's own text (`expect_dial`).
 pub fn same_number(a: &str, b: &str) -> bool {
     let (a, b) = (digits(a), digits(b));
+    let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
     if a.is_empty() || b.is_empty() {
         return false;
     }
     if a == b {
         return true;
     }
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
-    let short = short.trim_start_matches('0');
-    // Eight digits at least: a national and an international form of one number share
-    // that much (030 123456 / +49 30 123456), two numbers of one office rarely do.
-    short.len() >= 8 && long.ends_with(short)
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 6 && long.len() - short.len() <= 3 && long.ends_with(short)
 }
 
 /// How a dial reaches the PBX.
@@ -278,7 +277,12 @@ mod tests {
         assert!(!same_number("", ""));
         assert!(!same_number("+4989111111", "+4989222222"));
         assert!(same_number("+49 30 123456", "030123456"));
-        assert!(!same_number("1234567", "+49301234567"), "seven digits are too few to tell");
+        assert!(same_number("+43 1 234567", "01 234567"), "Vienna: 7 digits behind the country code");
+        assert!(same_number("+49 89 12345", "08912345"));
+        assert!(same_number("0049 89 1234567", "0891234567"));
+        assert!(!same_number("1234567", "+49301234567"), "more than a country code in front: another number");
+        assert!(same_number("0 0891234567", "+49891234567"), "an outside line's 0 in front");
+        assert!(!same_number("4989123456", "8123456"), "not the end of the other");
     }
 
     fn answer(id: u64, payload: Vec<u8>) -> Vec<u8> {

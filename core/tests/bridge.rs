@@ -9,7 +9,7 @@ use cti_core::bridge::{
 };
 use cti_core::connector::Command;
 use cti_core::schema::LocalConnection;
-use cti_core::testkit::{delete, frame18, leg, update};
+use cti_core::testkit::{delete, frame18, info_frame, leg, list, update};
 
 const PBX: &str = "https://pbx.example.com";
 const EVIL: &str = "https://evil.example.net";
@@ -266,6 +266,30 @@ fn after_the_offscreen_document_restarted_the_connectors_calls_are_left_alone_an
     assert_eq!((note.text.key.as_str(), note.text.args.as_slice()), ("noteLeftAlone", &["1".to_owned()][..]));
     b.handle_frame(1, PBX, "page", 4, 40, &frame18(vec![delete(28), update(29, CONNECTED)]));
     assert_eq!(sent(&drain(&mut b)), ["8 connected"], "nothing about call 7");
+}
+
+#[test]
+fn calls_of_a_new_extension_go_to_its_connector_not_to_the_old_one() {
+    // The page does not say its extension: the PBX does, in MyExtensionInfo.
+    let mut b = Bridge::new(Settings::default());
+    assert_eq!(b.handle_login(1, PBX, "page", 1, &ident(""), "", 0), Accepted::Yes);
+    let ring = |id, call, number| Some(list(1, vec![leg(INSERTED, id, call, RINGING, true, number)]));
+    b.handle_frame(1, PBX, "page", 2, 10, &info_frame(Some("101"), ring(28, 7, "+49891"), None));
+    drain(&mut b);
+    b.handle_link_ready(1, 20);
+    assert_eq!(sent(&drain(&mut b)), ["7 offered"]);
+    // Another operator logs in in the same tab: extension 102, with a call of its own.
+    b.handle_frame(1, PBX, "page", 3, 30, &info_frame(Some("102"), ring(29, 8, "+49892"), None));
+    let fx = drain(&mut b);
+    let config = fx.iter().position(|e| matches!(e, Effect::LinkConfig(c) if c.extension == "102"));
+    let send = fx.iter().position(|e| matches!(e, Effect::ToConnector { .. }));
+    assert!(config.is_some() && config < send, "the new configuration before the call: {fx:?}");
+    // The shell closes 101's socket for the new configuration, so the text cannot leave.
+    let Some(Effect::ToConnector { generation, seq, .. }) = send.map(|i| fx[i].clone()) else { unreachable!() };
+    b.handle_link_down(generation, false);
+    b.handle_link_unsent(generation, seq, 31);
+    b.handle_link_ready(2, 40);
+    assert_eq!(sent(&drain(&mut b)), ["8 offered"], "102's connector gets 102's call");
 }
 
 #[test]

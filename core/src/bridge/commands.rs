@@ -15,12 +15,13 @@ use crate::device::Selected;
 use crate::privacy::mask_number;
 use crate::schema::ERROR_NO_PERMISSION;
 
-/// How long the page has to report a request's answer (it POSTs and waits for the PBX;
-/// a sleeping tab is woken first, which the document allows 5 s, doc-pages.js).
-pub const REQUEST_ANSWER_MS: u64 = 10_000;
-/// How long the page waits for the PBX's answer to a request (less than the above, so that
-/// the page's own report of a PBX that did not answer comes first and says so).
+/// How long the page waits for the PBX's answer to a request.
 pub const REQUEST_WAIT_MS: u32 = 8_000;
+/// How long the page has to report a request's answer: a sleeping tab is woken first,
+/// which the document allows 5 s (doc-pages.js, NUDGE_WAIT_MS), then it waits for the PBX
+/// (above); with 2 s to spare, so that the page's own report comes first and says what
+/// happened, and a dial is not called failed while the PBX may still place it.
+pub const REQUEST_ANSWER_MS: u64 = 5_000 + REQUEST_WAIT_MS as u64 + 2_000;
 /// How long the WebClient's dialer may take to show the number before the page gives up.
 pub const DIALER_WAIT_MS: u32 = 3_000;
 /// The page's report of a dialer step may come this much later than the wait itself.

@@ -282,13 +282,14 @@ impl Bridge {
                 for n in &out.notes {
                     self.effects.push_back(Effect::Log(format!("tab {tab}: {n}")));
                 }
-                // The events first: a new extension may close the connector's socket, and
-                // what was handed before that must be counted as unsent, not forgotten.
-                if !out.events.is_empty() {
-                    self.emit(tab, out.events, ts);
-                }
+                // A new extension first: its calls are not for the connector of the old one.
+                // The shell closes that socket before it sends them, so they come back as
+                // unsent, and the new extension's connector gets them caught up.
                 if out.extension_detected.is_some() {
                     self.update_link_config();
+                }
+                if !out.events.is_empty() {
+                    self.emit(tab, out.events, ts);
                 }
             }
             Err(e) => self.log(format!("tab {tab}: frame rejected: {e}")),
