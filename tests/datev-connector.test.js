@@ -29,6 +29,10 @@ async function webclient(ext) {
   cleanup.push(() => pbx.stop());
   const page = await h.openWebClient(pbx);
   cleanup.push(() => page.close());
+  // The WebClient has read its state (RequestMyInfo's answer): a call pushed from here on is
+  // new to it. One pushed earlier is in that answer already, and the WebClient (and so the
+  // extension) first sees it as it stands then, answered perhaps, with no ringing before.
+  await waitFor(async () => (await h.status())?.rows?.webclient?.extra, 15000, 'the WebClient\'s state read');
   return { pbx, page };
 }
 
