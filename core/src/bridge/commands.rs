@@ -262,8 +262,7 @@ impl Bridge {
                 self.log(format!("DIAL {shown}: the PBX placed the call{leg}"));
             }
             Answer::Refused { code, message } => {
-                let reason =
-                    if message.is_empty() { code.map(|c| format!("error {c}")).unwrap_or_default() } else { message };
+                let reason = refusal(code, message);
                 self.log(format!("DIAL {shown}: refused by the PBX: {reason}"));
                 let auto = self.settings.dial_method == DialMethod::Auto;
                 let text = match (code == Some(ERROR_NO_PERMISSION), auto) {
@@ -290,8 +289,7 @@ impl Bridge {
         match answer {
             Answer::Done { .. } => self.log(format!("DROP call {call_id}: done")),
             Answer::Refused { code, message } => {
-                let reason =
-                    if message.is_empty() { code.map(|c| format!("error {c}")).unwrap_or_default() } else { message };
+                let reason = refusal(code, message);
                 self.log(format!("DROP call {call_id}: refused by the PBX: {reason}"));
                 self.note(now, Text::new("noteDropRefused", &[&reason]));
             }
@@ -368,5 +366,14 @@ impl Bridge {
         for token in expired {
             self.handle_undelivered(tab, token, "the WebClient tab did not answer in time", now);
         }
+    }
+}
+
+/// What the PBX said when it refused: its text, else its error code.
+fn refusal(code: Option<i32>, message: String) -> String {
+    if message.is_empty() {
+        code.map(|c| format!("error {c}")).unwrap_or_default()
+    } else {
+        message
     }
 }
